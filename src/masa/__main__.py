@@ -1,0 +1,5 @@
+import sys
+
+from masa.cli import main
+
+sys.exit(main())

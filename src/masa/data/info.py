@@ -1,0 +1,58 @@
+"""`masa data info`: what is in a store."""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from masa.data.store import PoseStore
+from masa.skeleton import LEFT_HAND, RIGHT_HAND
+
+
+def summarise(store: PoseStore) -> dict:
+    """Counts per split and class, length statistics and missing-hand ratios."""
+    conf = store.frames[..., 2]
+    right = (conf[:, RIGHT_HAND] > 0).any(axis=1)
+    left = (conf[:, LEFT_HAND] > 0).any(axis=1)
+    n = max(len(conf), 1)
+    lengths = store.lengths
+    per_split = Counter(s or "(none)" for s in store.splits)
+    per_class: dict[str, Counter] = {}
+    for label, split in zip(store.labels, store.splits):
+        name = store.classes[label] if 0 <= label < len(store.classes) else "(unlabelled)"
+        per_class.setdefault(name, Counter())[split or "(none)"] += 1
+    return {
+        "path": str(store.path),
+        "samples": len(store),
+        "frames": int(len(conf)),
+        "classes": len(store.classes),
+        "per_split": dict(per_split),
+        "per_class": {k: dict(v) for k, v in sorted(per_class.items())},
+        "length": {
+            "min": int(lengths.min()) if len(lengths) else 0, "mean": float(lengths.mean()) if len(lengths) else 0.0,
+            "median": float(np.median(lengths)) if len(lengths) else 0.0, "max": int(lengths.max()) if len(lengths) else 0,
+        },
+        "missing": {
+            "right_hand": float(1 - right.sum() / n), "left_hand": float(1 - left.sum() / n),
+            "both_hands": float(1 - (right | left).sum() / n),
+        },
+        "normalise": store.meta.get("normalise", {}),
+    }
+
+
+def format_summary(s: dict, max_classes: int = 30) -> str:
+    lines = [
+        f"store    {s['path']}",
+        f"samples  {s['samples']}   frames {s['frames']}   classes {s['classes']}",
+        "splits   " + "   ".join(f"{k} {v}" for k, v in sorted(s["per_split"].items())),
+        "length   min {min}  mean {mean:.1f}  median {median:.0f}  max {max}".format(**s["length"]),
+        "missing  right hand {right_hand:.1%}  left hand {left_hand:.1%}  both {both_hands:.1%} of frames".format(**s["missing"]),
+    ]
+    if s["per_class"]:
+        lines.append("per class (split counts):")
+        for i, (name, counts) in enumerate(s["per_class"].items()):
+            if i == max_classes:
+                lines.append(f"  ... {len(s['per_class']) - max_classes} more (--all to list them)")
+                break
+            lines.append(f"  {name:<24} " + "  ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return "\n".join(lines)
