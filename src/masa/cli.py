@@ -12,7 +12,6 @@ from masa import config as cfgmod
 log = logging.getLogger("masa")
 
 PENDING = {  # commands whose issue has not landed yet
-    "pretrain": "MASA pre-training (issue #3)",
     "finetune": "fine-tuning (issue #4)",
     "evaluate": "evaluation (issue #4)",
     "predict": "prediction (issue #4)",
@@ -30,12 +29,19 @@ def _size(text: str) -> tuple[float, float]:
 
 
 def _config(args) -> cfgmod.Config:
-    cfg = cfgmod.Config()
+    presets = [p for text in (getattr(args, "preset", None) or []) for p in text.split(",") if p]
     try:
-        cfgmod.apply_overrides(cfg, getattr(args, "set", None) or [])
+        return cfgmod.resolve(presets, getattr(args, "set", None) or [], getattr(args, "config", None) or [])
     except ValueError as err:
         raise SystemExit(f"masa: {err}")
-    return cfg
+
+
+def _add_config_options(p, default_preset: str | None = None):
+    p.add_argument("--preset", action="append", default=[default_preset] if default_preset else None,
+                   help=f"named settings, applied in order ({', '.join(cfgmod.PRESETS)})"
+                        + (f"; default {default_preset}" if default_preset else ""))
+    p.add_argument("--config", action="append", metavar="FILE.json", help="settings from a JSON file (a run's config.json)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="one setting, e.g. pretrain.epochs=100")
 
 
 # --- masa data ----------------------------------------------------------------------------
@@ -114,6 +120,22 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_pretrain(args) -> int:
+    from masa.train.pretrain import NonFiniteLoss, pretrain
+
+    cfg = _config(args)
+    splits = args.splits.split(",") if args.splits else None
+    try:
+        metrics = pretrain(cfg, args.data, args.out, resume=args.resume, splits=splits, progress=not args.quiet)
+    except (FileExistsError, FileNotFoundError, ValueError, NonFiniteLoss) as err:
+        print(f"masa pretrain: {err}", file=sys.stderr)
+        return 1
+    if metrics:
+        print(f"pre-training done at step {metrics['step']}: L_m {metrics['loss_m']:.4g}, L_s {metrics['loss_s']:.4g}; "
+              f"checkpoints in {Path(args.out) / 'checkpoints'}")
+    return 0
+
+
 def cmd_pending(args) -> int:
     print(f"masa {args.command}: {PENDING[args.command]} is not available in this version yet.", file=sys.stderr)
     return 2
@@ -160,6 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--quiet", action="store_true")
     syn.add_argument("--set", action="append", metavar="KEY=VALUE", help="e.g. synth.num_classes=10")
     syn.set_defaults(func=cmd_data_synth)
+
+    pre = sub.add_parser("pretrain", help="MASA self-supervised pre-training on one or more stores")
+    pre.add_argument("--data", nargs="+", required=True, type=Path, help="stores (their non-test samples, see --splits)")
+    pre.add_argument("--out", required=True, type=Path, help="run directory")
+    pre.add_argument("--splits", help="comma-separated splits to use (default: every split but test)")
+    pre.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    pre.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_config_options(pre, default_preset="paper")
+    pre.set_defaults(func=cmd_pretrain)
 
     demo = sub.add_parser("demo", help="the whole pipeline on the embedded synthetic data")
     demo.add_argument("--out", default="runs/demo", type=Path)

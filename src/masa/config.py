@@ -53,9 +53,119 @@ class SynthConfig:
 
 
 @dataclass
+class ModelConfig:
+    """Architecture choices (spec §4); widths come from the named size (masa.model.registry)."""
+
+    size: str = "base"  # tiny | small | base
+    encoder: str = "visible"  # visible: only frames with a visible part enter (paper); full: key masking (code)
+    mask_before_tcn: bool = True  # masked parts never reach the temporal convolutions (code: False, leaks)
+    positional: str = "sinusoidal"  # sinusoidal | none (code: none; order only from the temporal convs)
+    relu_heads: bool = False  # motion heads end with ReLU (code: True; then only positive residuals)
+    dropout: float = 0.1
+
+
+@dataclass
+class PretextConfig:
+    """Targets and masks of the two pre-training views (spec §3)."""
+
+    strategy: str = "motion-paper"  # motion-paper (§3.4) | motion-code (§3.3) | random
+    target: str = "motion"  # motion: residuals x[t+k] - x[t]; joints: the static coordinates x[t]
+    interval: int = 3  # k
+    extra_intervals: tuple[int, ...] = ()  # multi-scale motion: more k predicted at once
+    mask_ratio: float = 0.9  # alpha, share of the candidate frames masked, per part
+    motion_threshold: float = 5.0  # eps_m in 256-unit box pixels (paper)
+    moving_ratio: float = 0.5  # delta: share of a frame's valid joints that must move (paper)
+    code_threshold: float = 3.0  # code rule: signed residual > this ...
+    code_min_count: int = 2  # ... in at least this many coordinates of the part
+    sa_mask_ratio: float = 0.5  # alpha_r of the SA view
+    sa_view: str = "frames"  # frames: whole frames dropped (paper's temporal sample); parts: per part (code)
+
+
+@dataclass
+class PretrainConfig:
+    """Optimisation of `masa pretrain` (spec §5-§6). Defaults: the paper."""
+
+    epochs: int = 400
+    batch_size: int = 64  # per process; the global batch is batch_size x world size
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.95)
+    weight_decay: float = 1e-4
+    warmup_epochs: float = 20.0
+    schedule: str = "linear"  # linear: decay to 0 at the last epoch | steps: x lr_gamma at lr_milestones
+    lr_milestones: tuple[int, ...] = (120, 220, 320, 370)
+    lr_gamma: float = 0.5
+    lr_per_epoch: bool = False  # code: the rate changes once per epoch, epoch 0 at lr 0
+    motion_loss: str = "l2"  # l2: confidence-weighted squared error (paper) | l1: code's thresholded L1
+    motion_loss_scale: float = 1.0  # code: 10
+    ma_weight: float = 1.0  # 0 turns MA off (SA only)
+    lambda_s: float = 0.05  # 0 turns SA off (MA only)
+    lambda_ramp_epochs: float = 100.0  # lambda_s(e) = lambda_s * min(e / ramp, 1)
+    queue_size: int = 6144  # K, a multiple of the global batch
+    temperature: float = 0.07
+    momentum: float = 0.996
+    proj_dim: int = 128
+    max_frames: int = 150  # longer samples are cropped at random (stores already cap at 150)
+    amp: str = "auto"  # auto (bf16 on a GPU that has it, else fp32) | bf16 | fp16 | none
+    compile: bool = False  # torch.compile the model
+    num_workers: int = 2
+    seed: int = 42
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    checkpoint_every: int = 20  # epochs between kept checkpoints; the latest is always written
+    max_steps: int = 0  # stop after this many optimiser steps in total (0 = run all epochs)
+    log_every: int = 10  # steps between metric lines
+
+
+@dataclass
 class Config:
     normalise: NormaliseConfig = field(default_factory=NormaliseConfig)
     synth: SynthConfig = field(default_factory=SynthConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    pretext: PretextConfig = field(default_factory=PretextConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+
+
+# Named presets: override lists applied before the command line's --set.
+PRESETS: dict[str, list[str]] = {
+    "paper": [],
+    "authors-code": [  # spec §0 and §6, right column
+        "pretext.strategy=motion-code", "pretext.sa_view=parts",
+        "model.encoder=full", "model.mask_before_tcn=false", "model.positional=none", "model.relu_heads=true",
+        "pretrain.motion_loss=l1", "pretrain.motion_loss_scale=10", "pretrain.betas=0.9,0.999",
+        "pretrain.weight_decay=0.03", "pretrain.schedule=steps", "pretrain.lr_per_epoch=true",
+        "pretrain.queue_size=6912", "pretrain.momentum=0.999",
+        "normalise.hand_conf_threshold=0.5", "normalise.body_conf_threshold=0.0",
+    ],
+    "tiny": [  # the paper's recipe shrunk to minutes on a CPU (demo, tests)
+        "model.size=tiny", "pretrain.epochs=30", "pretrain.batch_size=32", "pretrain.warmup_epochs=3",
+        "pretrain.lambda_ramp_epochs=5", "pretrain.queue_size=256", "pretrain.lr=1e-3", "pretrain.num_workers=0",
+        "pretrain.checkpoint_every=10",
+    ],
+}
+
+
+def flatten(data: dict, prefix: str = "") -> list[str]:
+    """A (partial) config dict, e.g. a run's config.json -> `key=value` overrides."""
+    out = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out += flatten(value, f"{prefix}{key}.")
+        elif isinstance(value, (list, tuple)):
+            out.append(f"{prefix}{key}=" + ",".join(str(v) for v in value))
+        else:
+            out.append(f"{prefix}{key}={value}")
+    return out
+
+
+def resolve(presets: list[str] | None = None, overrides: list[str] | None = None, files: list[str] | None = None) -> Config:
+    """Defaults, then each named preset in order, then config files (JSON), then `key=value` overrides."""
+    cfg = Config()
+    for name in presets or []:
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+        apply_overrides(cfg, PRESETS[name])
+    for path in files or []:
+        apply_overrides(cfg, flatten(json.loads(open(path).read())))
+    return apply_overrides(cfg, overrides or [])
 
 
 def _convert(text: str, target_type, where: str):

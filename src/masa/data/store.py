@@ -173,11 +173,12 @@ class StoreSet:
     """Several stores read as one list of samples, optionally restricted to some splits
     (pre-training reads the train splits of all four benchmarks)."""
 
-    def __init__(self, paths, splits: list[str] | None = None):
+    def __init__(self, paths, splits: list[str] | None = None, exclude: list[str] | None = None):
         self.stores = [p if isinstance(p, PoseStore) else PoseStore(p) for p in paths]
         self.items: list[tuple[int, int]] = []
         for s, store in enumerate(self.stores):
-            keep = range(len(store)) if not splits else [i for i in range(len(store)) if store.splits[i] in splits]
+            keep = [i for i in range(len(store))
+                    if (not splits or store.splits[i] in splits) and not (exclude and store.splits[i] in exclude)]
             self.items += [(s, i) for i in keep]
 
     def __len__(self) -> int:

@@ -1,0 +1,50 @@
+"""Samples from stores as tensors, and batches padded to their longest sample."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from masa.config import NormaliseConfig
+from masa.data.store import PoseStore, StoreSet
+from masa.poses.normalise import truncate_confidence
+
+
+class PoseDataset(Dataset):
+    """Store samples with eps_c applied. Item: {'frames' (T, 49, 3), 'label', 'index'}.
+
+    Samples longer than `max_frames` keep their centre `max_frames` frames."""
+
+    def __init__(self, samples: PoseStore | StoreSet, norm: NormaliseConfig, max_frames: int = 150, indices=None):
+        self.samples = samples
+        self.norm = norm
+        self.max_frames = max_frames
+        self.indices = np.arange(len(samples)) if indices is None else np.asarray(indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> dict:
+        frames, label = self.samples[int(self.indices[i])]
+        if len(frames) > self.max_frames:
+            start = (len(frames) - self.max_frames) // 2
+            frames = frames[start : start + self.max_frames]
+        return {"frames": truncate_confidence(frames, self.norm), "label": label, "index": int(i)}
+
+
+def collate(items: list[dict]) -> dict:
+    """Pad to the longest sample: xy (B, T, 49, 2) in 256-unit box pixels, conf (B, T, 49),
+    valid (B, T) bool, label (B,), index (B,)."""
+    T = max(len(it["frames"]) for it in items)
+    B = len(items)
+    frames = np.zeros((B, T, 49, 3), np.float32)
+    valid = np.zeros((B, T), bool)
+    for b, it in enumerate(items):
+        n = len(it["frames"])
+        frames[b, :n] = it["frames"]
+        valid[b, :n] = True
+    f = torch.from_numpy(frames)
+    return {
+        "xy": f[..., :2].contiguous(), "conf": f[..., 2].contiguous(), "valid": torch.from_numpy(valid),
+        "label": torch.tensor([it["label"] for it in items]), "index": torch.tensor([it["index"] for it in items]),
+    }

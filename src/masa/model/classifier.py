@@ -1,0 +1,33 @@
+"""The sign classifier: the pre-trained embedding, encoder and pooling plus a linear layer."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from masa.config import ModelConfig
+from masa.model.encoder import Encoder
+from masa.model.registry import ModelSize
+
+
+class MASAClassifier(nn.Module):
+    def __init__(self, size: ModelSize, cfg: ModelConfig, num_classes: int, dropout: float = 0.0):
+        super().__init__()
+        self.encoder = Encoder(size, cfg, with_mask_token=False)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(size.part_dim, num_classes)
+        nn.init.normal_(self.fc.weight, std=0.01)
+        nn.init.zeros_(self.fc.bias)
+
+    def forward(self, xy, present, valid):
+        """xy (B, T, 49, 2) in [0, 1], present (B, T, 3) bool, valid (B, T) bool -> logits (B, C)."""
+        return self.fc(self.dropout(self.encoder(xy, present, valid).pooled))
+
+    def load_encoder(self, state: dict) -> list[str]:
+        """Load encoder weights from a pre-training state dict (`encoder_q.*`); returns missing keys."""
+        enc = {k[len("encoder_q."):]: v for k, v in state.items() if k.startswith("encoder_q.") and "mask_token" not in k}
+        if not enc:
+            raise ValueError("no encoder_q.* weights in this checkpoint: is it a MASA pre-training checkpoint?")
+        result = self.encoder.load_state_dict(enc, strict=False)
+        if result.unexpected_keys:
+            raise ValueError(f"checkpoint does not fit this model: unexpected {result.unexpected_keys[:5]}")
+        return list(result.missing_keys)

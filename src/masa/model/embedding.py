@@ -1,0 +1,163 @@
+"""Frame-wise pose embedding (spec §4.2): a graph network per frame, then temporal convolutions.
+
+One `PartGCN` is shared by both hands and another embeds the body. Each frame is embedded
+on its own; `TemporalBlocks` then mix neighbouring frames. `PoseEmbedding` runs the GCN
+only where a part is needed, puts a learnable mask token where a part is masked, and keeps
+padding frames at exactly zero so they never leak into real ones.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from masa import skeleton as sk
+from masa.model import graph
+
+
+def batchnorm_last(bn: nn.BatchNorm1d, x: torch.Tensor) -> torch.Tensor:
+    """BatchNorm over the last (channel) axis of any shape."""
+    return bn(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+
+
+class GraphConv(nn.Module):
+    """ST-GCN unit on one frame: spatial conv over K kernels, BN-ReLU-dropout, 1x1 conv, BN,
+    dropout, residual (none / identity / 1x1 conv + BN), ReLU.   x: (N, V, C_in) -> (N, V, C_out)"""
+
+    def __init__(self, c_in: int, c_out: int, A: torch.Tensor, residual: str, dropout: float = 0.05):
+        super().__init__()
+        self.register_buffer("A", A, persistent=False)
+        self.c_out = c_out
+        self.spatial = nn.Linear(c_in, A.shape[0] * c_out)
+        self.bn1 = nn.BatchNorm1d(c_out)
+        self.point = nn.Linear(c_out, c_out)
+        self.bn2 = nn.BatchNorm1d(c_out)
+        self.drop = nn.Dropout(dropout)
+        self.residual = residual
+        if residual == "conv":
+            self.res_fc, self.res_bn = nn.Linear(c_in, c_out), nn.BatchNorm1d(c_out)
+
+    def forward(self, x):
+        N, V, _ = x.shape
+        y = self.spatial(x).view(N, V, -1, self.c_out)
+        y = torch.einsum("nvkc,kvw->nwc", y, self.A)
+        y = self.drop(torch.relu(batchnorm_last(self.bn1, y)))
+        y = self.drop(batchnorm_last(self.bn2, self.point(y)))
+        if self.residual == "identity":
+            y = y + x
+        elif self.residual == "conv":
+            y = y + batchnorm_last(self.res_bn, self.res_fc(x))
+        return torch.relu(y)
+
+
+class PartGCN(nn.Module):
+    """One part's per-frame network: (N, V, 2) -> (N, D).
+
+    data BN -> 3 graph layers (C1, C1, C2) -> max-pool to parts -> 2 pooled-graph layers (D)
+    -> max over parts -> 1x1 conv + BN + ReLU + dropout."""
+
+    def __init__(self, A, A_pooled, pool_groups, c1: int, c2: int, dim: int):
+        super().__init__()
+        V = A.shape[1]
+        self.data_bn = nn.BatchNorm1d(V * 2)
+        self.layers = nn.Sequential(
+            GraphConv(2, c1, A, residual="none"),
+            GraphConv(c1, c1, A, residual="identity"),
+            GraphConv(c1, c2, A, residual="conv"),
+        )
+        width = max(len(g) for g in pool_groups)  # pad groups by repeating a member: max is unchanged
+        self.register_buffer("groups", torch.tensor([list(g) + [g[0]] * (width - len(g)) for g in pool_groups]), persistent=False)
+        self.pooled = nn.Sequential(
+            GraphConv(c2, dim, A_pooled, residual="conv"),
+            GraphConv(dim, dim, A_pooled, residual="identity"),
+        )
+        self.out_fc = nn.Linear(dim, dim)
+        self.out_bn = nn.BatchNorm1d(dim)
+        self.out_drop = nn.Dropout(0.25)
+
+    def forward(self, x):
+        N, V, _ = x.shape
+        x = self.data_bn(x.reshape(N, V * 2)).view(N, V, 2)
+        x = self.layers(x)  # (N, V, C2)
+        x = x[:, self.groups].amax(dim=2)  # (N, P, C2)
+        x = self.pooled(x).amax(dim=1)  # (N, D)
+        return self.out_drop(torch.relu(self.out_bn(self.out_fc(x))))
+
+
+class TemporalBlock(nn.Module):
+    """concat[conv k5 -> ReLU ; conv k3 -> ReLU -> conv k3 -> ReLU] -> 1x1 conv -> BN -> ReLU.
+    x: (B, D, T), valid: (B, 1, T) float; padding stays 0 and BN sees real frames only."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.wide = nn.Conv1d(dim, dim, 5, padding=2)
+        self.narrow1 = nn.Conv1d(dim, dim, 3, padding=1)
+        self.narrow2 = nn.Conv1d(dim, dim, 3, padding=1)
+        self.mix = nn.Conv1d(2 * dim, dim, 1)
+        self.bn = nn.BatchNorm1d(dim)
+
+    def forward(self, x, valid):
+        a = torch.relu(self.wide(x)) * valid
+        b = torch.relu(self.narrow1(x)) * valid
+        b = torch.relu(self.narrow2(b)) * valid
+        y = self.mix(torch.cat([a, b], dim=1))  # (B, D, T)
+        keep = valid[:, 0].bool()
+        flat = y.transpose(1, 2)[keep]  # (N_valid, D)
+        out = torch.zeros_like(y.transpose(1, 2))
+        out[keep] = torch.relu(self.bn(flat)).to(out.dtype)
+        return out.transpose(1, 2)
+
+
+class TemporalBlocks(nn.Module):
+    def __init__(self, dim: int, blocks: int = 2):
+        super().__init__()
+        self.blocks = nn.ModuleList(TemporalBlock(dim) for _ in range(blocks))
+
+    def forward(self, x, valid):
+        """x: (B, T, D), valid: (B, T) bool -> (B, T, D)."""
+        v = valid[:, None, :].to(x.dtype)
+        y = x.transpose(1, 2) * v
+        for block in self.blocks:
+            y = block(y, v)
+        return y.transpose(1, 2)
+
+
+class PoseEmbedding(nn.Module):
+    """Poses -> part tokens.
+
+    forward(xy (B, T, 49, 2) in [0, 1], valid (B, T), masked (B, T, 3) or None, mask_token (D,) or None)
+    -> tokens (B, T, 3, D) for right hand, left hand, body.
+    With `mask_before_tcn` (default) a masked part never enters the GCN and the temporal
+    convolutions see the mask token in its place, so no neighbour learns the masked pose.
+    Otherwise (the authors' code) the token replaces the part after the temporal convolutions.
+    """
+
+    def __init__(self, c1: int, c2: int, dim: int, mask_before_tcn: bool = True):
+        super().__init__()
+        self.dim = dim
+        self.mask_before_tcn = mask_before_tcn
+        self.hand = PartGCN(graph.hand_graph(), graph.pooled_hand_graph(), sk.HAND_POOL_GROUPS, c1, c2, dim)
+        self.body = PartGCN(graph.body_graph(), graph.pooled_body_graph(), sk.BODY_POOL_GROUPS, c1, c2, dim)
+        self.hand_tcn = TemporalBlocks(dim)
+        self.body_tcn = TemporalBlocks(dim)
+
+    def forward(self, xy, valid, masked=None, mask_token=None):
+        B, T = valid.shape
+        need = valid[..., None].expand(B, T, 3)
+        if masked is not None and self.mask_before_tcn:
+            need = need & ~masked
+        feats = xy.new_zeros(B, T, 3, self.dim)
+        hands = torch.cat([xy[:, :, sk.RIGHT_HAND][need[..., 0]], xy[:, :, sk.LEFT_HAND][need[..., 1]]])
+        if len(hands):
+            out = self.hand(hands)
+            n_right = int(need[..., 0].sum())
+            feats[..., 0, :][need[..., 0]] = out[:n_right].to(feats.dtype)
+            feats[..., 1, :][need[..., 1]] = out[n_right:].to(feats.dtype)
+        if need[..., 2].any():
+            feats[..., 2, :][need[..., 2]] = self.body(xy[:, :, sk.BODY][need[..., 2]]).to(feats.dtype)
+        if masked is not None and self.mask_before_tcn:
+            feats = torch.where((masked & valid[..., None])[..., None], mask_token.to(feats.dtype), feats)
+        both_hands = self.hand_tcn(torch.cat([feats[:, :, 0], feats[:, :, 1]]), torch.cat([valid, valid]))
+        tokens = torch.stack([both_hands[:B], both_hands[B:], self.body_tcn(feats[:, :, 2], valid)], dim=2)
+        if masked is not None and not self.mask_before_tcn:
+            tokens = torch.where((masked & valid[..., None])[..., None], mask_token.to(tokens.dtype), tokens)
+        return tokens

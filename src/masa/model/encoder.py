@@ -1,0 +1,93 @@
+"""The encoder shared by pre-training and classification: embedding -> transformer -> pooling.
+
+Two ways to encode a masked view (spec §0 rows 3-4):
+  * "visible" (paper, MAE): only frames with at least one visible part enter the
+    transformer, packed without gaps; positions come from a sinusoidal encoding;
+  * "full" (authors' code): every real frame enters; frames with a masked part are removed
+    only as attention keys.
+Padding frames are never keys, never pooled, and never decoded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from masa.config import ModelConfig
+from masa.model.embedding import PoseEmbedding
+from masa.model.pooling import AttentionPool
+from masa.model.registry import ModelSize
+from masa.model.transformer import Transformer, sinusoidal
+
+
+def pack(x, keep):
+    """Move the kept positions of each row to the front.
+
+    x (B, T, D), keep (B, T) bool -> packed (B, L, D), packed_keep (B, L), order (B, L) with
+    L the largest kept count; `unpack` puts them back."""
+    L = max(int(keep.sum(dim=1).max()), 1)
+    order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :L]
+    packed = x.gather(1, order[..., None].expand(-1, -1, x.shape[-1]))
+    return packed, keep.gather(1, order), order
+
+
+def unpack(packed, packed_keep, order, length: int):
+    """Inverse of `pack`: (B, L, D) -> (B, T, D), zeros where nothing was kept."""
+    B, L, D = packed.shape
+    out = packed.new_zeros(B, length, D)
+    return out.scatter(1, order[..., None].expand(-1, -1, D), packed * packed_keep[..., None].to(packed.dtype))
+
+
+@dataclass
+class Encoded:
+    tokens: torch.Tensor  # (B, T, 3, d) encoder output at every position (zeros where not kept)
+    kept: torch.Tensor  # (B, T) bool: positions the transformer produced
+    pooled: torch.Tensor  # (B, d)
+
+
+class Encoder(nn.Module):
+    def __init__(self, size: ModelSize, cfg: ModelConfig, with_mask_token: bool = False):
+        super().__init__()
+        self.size, self.cfg = size, cfg
+        self.embedding = PoseEmbedding(size.c1, size.c2, size.part_dim, mask_before_tcn=cfg.mask_before_tcn)
+        self.mask_token = nn.Parameter(torch.zeros(size.part_dim)) if with_mask_token else None
+        self.transformer = Transformer(size.dim, size.depth, size.heads, size.ffn, cfg.dropout)
+        self.pool = AttentionPool(size.part_dim)
+
+    def positions(self, length: int, device) -> torch.Tensor | None:
+        return sinusoidal(length, self.size.dim, device) if self.cfg.positional == "sinusoidal" else None
+
+    def forward(self, xy, present, valid, masked=None) -> Encoded:
+        """xy (B, T, 49, 2) in [0, 1]; present (B, T, 3) bool (part detected); valid (B, T) bool
+        (real frame, not padding); masked (B, T, 3) bool or None."""
+        B, T = valid.shape
+        visible = valid[..., None] & ~masked if masked is not None else valid[..., None].expand(B, T, 3)
+        x = self.embedding(xy, valid, masked, self.mask_token).flatten(2)  # (B, T, 3d)
+        pe = self.positions(T, x.device)
+        if pe is not None:
+            x = x + pe.to(x.dtype)
+        if masked is None or self.cfg.encoder == "full":
+            kept = valid
+            keys = valid if masked is None else valid & ~masked.any(dim=-1)
+            out = self.transformer(x, keys)
+        elif self.cfg.encoder == "visible":
+            kept = valid & visible.any(dim=-1)
+            packed, packed_keep, order = pack(x, kept)
+            out = unpack(self.transformer(packed, packed_keep), packed_keep, order, T)
+        else:
+            raise ValueError(f"unknown encoder variant {self.cfg.encoder!r} (visible | full)")
+        out = out * kept[..., None].to(out.dtype)
+        tokens = out.view(B, T, 3, -1)
+        hand_ok = present[..., :2] & visible[..., :2] & kept[..., None]
+        body_ok = visible[..., 2] & kept
+        return Encoded(tokens, kept, self.pool(tokens, hand_ok, body_ok))
+
+
+def xavier_init(module: nn.Module):
+    """Xavier-uniform for every parameter with >= 2 dims, the mask token included (spec §4.9)."""
+    for p in module.parameters():
+        if p.dim() >= 2:
+            nn.init.xavier_uniform_(p)
+    if getattr(module, "mask_token", None) is not None:
+        nn.init.xavier_uniform_(module.mask_token.data.view(1, -1))

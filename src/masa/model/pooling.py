@@ -1,0 +1,33 @@
+"""Learned attention pooling over frames (spec §4.7).
+
+Hands: the right- and left-hand tokens of all frames form one sequence of 2T, scored by a
+linear layer; softmax over the frames where that hand is present and visible. Body: the
+same over its T tokens. The two vectors are summed. Padding never enters: a hand or body
+with no usable frame contributes zero.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _attend(tokens, scores, ok):
+    """tokens (B, L, D), scores (B, L), ok (B, L) bool -> (B, D)."""
+    w = torch.softmax(scores.float().masked_fill(~ok, float("-inf")), dim=1)
+    w = torch.nan_to_num(w, nan=0.0).to(tokens.dtype)
+    return torch.einsum("bl,bld->bd", w, tokens)
+
+
+class AttentionPool(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.hand_score = nn.Linear(dim, 1)
+        self.body_score = nn.Linear(dim, 1)
+
+    def forward(self, tokens, hand_ok, body_ok):
+        """tokens (B, T, 3, D); hand_ok (B, T, 2) bool; body_ok (B, T) bool -> (B, D)."""
+        hands = torch.cat([tokens[:, :, 0], tokens[:, :, 1]], dim=1)  # (B, 2T, D)
+        ok = torch.cat([hand_ok[..., 0], hand_ok[..., 1]], dim=1)
+        hand = _attend(hands, self.hand_score(hands)[..., 0], ok)
+        body = _attend(tokens[:, :, 2], self.body_score(tokens[:, :, 2])[..., 0], body_ok)
+        return hand + body

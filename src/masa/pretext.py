@@ -1,0 +1,112 @@
+"""The pre-training views on whole batches, on the training device (spec §3).
+
+All functions take batched tensors and loop over nothing but the three parts:
+  xy (B, T, 49, 2) in 256-unit box pixels, conf (B, T, 49) truncated at eps_c,
+  valid (B, T) bool (real frame, not padding).
+Masks are (B, T, 3) bool over (right hand, left hand, body); True = masked.
+"""
+from __future__ import annotations
+
+import torch
+
+from masa import skeleton as sk
+
+PART_SLICES = (sk.RIGHT_HAND, sk.LEFT_HAND, sk.BODY)
+
+
+def shifted(x, valid, k: int):
+    """x[t + k] where t + k is a real frame, else 0, and the mask of such t.
+    x (B, T, ...) -> (B, T, ...), ok (B, T)."""
+    B, T = valid.shape
+    out = torch.zeros_like(x)
+    ok = torch.zeros_like(valid)
+    if k < T:
+        out[:, : T - k] = x[:, k:]
+        ok[:, : T - k] = valid[:, k:] & valid[:, : T - k]
+    return out, ok
+
+
+def motion_residuals(xy, conf, valid, k: int):
+    """m_t = x_{t+k} - x_t (0 for the last k frames of each sample) and the weight
+    c_t * c_{t+k}.   -> m (B, T, 49, 2), w (B, T, 49)."""
+    ahead, ok = shifted(xy, valid, k)
+    conf_ahead, _ = shifted(conf, valid, k)
+    okf = ok[..., None].to(xy.dtype)
+    return (ahead - xy) * okf[..., None], conf * conf_ahead * okf
+
+
+def targets(xy, conf, valid, kind: str, intervals: tuple[int, ...]):
+    """Reconstruction targets and their per-joint weights.
+
+    kind 'motion': residuals for each interval, concatenated -> (B, T, 49, 2n), w (B, T, 49, n);
+    kind 'joints': the static coordinates -> (B, T, 49, 2), w = conf (B, T, 49, 1)."""
+    if kind == "joints":
+        return xy * valid[..., None, None], (conf * valid[..., None])[..., None]
+    if kind != "motion":
+        raise ValueError(f"unknown target {kind!r} (motion | joints)")
+    pairs = [motion_residuals(xy, conf, valid, k) for k in intervals]
+    return torch.cat([m for m, _ in pairs], dim=-1), torch.stack([w for _, w in pairs], dim=-1)
+
+
+def candidates_code(m, valid, threshold: float = 3.0, min_count: int = 2):
+    """Authors' rule (spec §3.3): per part, a frame is a candidate when at least `min_count`
+    of its coordinates have a signed residual > threshold.   m (B, T, 49, 2) -> (B, T, 3)."""
+    moving = (m > threshold).flatten(-2)  # (B, T, 98)
+    counts = [moving[..., 2 * s.start : 2 * s.stop].sum(-1) for s in PART_SLICES]
+    return (torch.stack(counts, dim=-1) >= min_count) & valid[..., None]
+
+
+def candidates_paper(m, w, valid, motion_threshold: float = 5.0, moving_ratio: float = 0.5):
+    """Paper's rule (spec §3.4, reconstructed): a joint moves when both ends are confident
+    (w = c_t c_{t+k} > 0) and |m| > eps_m; a frame is a candidate for a part when at least
+    `moving_ratio` of its valid joints move.   m (B, T, 49, 2), w (B, T, 49) -> (B, T, 3)."""
+    ok = w > 0
+    moving = ok & (m.norm(dim=-1) > motion_threshold)
+    out = []
+    for s in PART_SLICES:
+        n_ok = ok[..., s].sum(-1)
+        out.append((moving[..., s].sum(-1) >= moving_ratio * n_ok) & (n_ok > 0))
+    return torch.stack(out, dim=-1) & valid[..., None]
+
+
+def mask_candidates(candidates, ratio: float, generator: torch.Generator | None = None):
+    """Mask floor(ratio * |S|) frames drawn at random from each (sample, part)'s candidate
+    set S.   candidates (B, T, P) bool -> masked (B, T, P) bool, masked <= candidates."""
+    noise = torch.rand(candidates.shape, generator=generator, device=candidates.device)
+    noise = noise.masked_fill(~candidates, 2.0)  # non-candidates sort last
+    rank = noise.argsort(dim=1).argsort(dim=1)  # rank of each frame within its (sample, part)
+    quota = torch.floor(candidates.sum(dim=1, keepdim=True) * ratio + 1e-6)
+    return (rank < quota) & candidates
+
+
+def random_mask(valid, ratio: float, parts: int = 3, per_part: bool = True, generator=None):
+    """Random masking of floor(ratio * length) real frames, per part independently or the
+    same frames for all parts (a random temporal sample).   -> (B, T, parts) bool."""
+    cand = valid[..., None].expand(*valid.shape, parts if per_part else 1)
+    masked = mask_candidates(cand, ratio, generator)
+    return masked if per_part else masked.expand(*valid.shape, parts)
+
+
+def ma_mask(m, w, valid, cfg, generator=None):
+    """The MA view's mask by the configured strategy. m (B, T, 49, 2), w (B, T, 49)."""
+    if cfg.strategy == "random":
+        return random_mask(valid, cfg.mask_ratio, generator=generator)
+    if cfg.strategy == "motion-paper":
+        cand = candidates_paper(m, w, valid, cfg.motion_threshold, cfg.moving_ratio)
+    elif cfg.strategy == "motion-code":
+        cand = candidates_code(m, valid, cfg.code_threshold, cfg.code_min_count)
+    else:
+        raise ValueError(f"unknown masking strategy {cfg.strategy!r} (motion-paper | motion-code | random)")
+    return mask_candidates(cand, cfg.mask_ratio, generator)
+
+
+def sa_mask(valid, cfg, generator=None):
+    """The SA view: random masking, whole frames (paper) or each part on its own (code)."""
+    if cfg.sa_view not in ("frames", "parts"):
+        raise ValueError(f"unknown SA view {cfg.sa_view!r} (frames | parts)")
+    return random_mask(valid, cfg.sa_mask_ratio, per_part=cfg.sa_view == "parts", generator=generator)
+
+
+def part_presence(conf):
+    """(B, T, 49) -> (B, T, 3) bool: the part has at least one confident joint."""
+    return torch.stack([(conf[..., s] > 0).any(-1) for s in PART_SLICES], dim=-1)

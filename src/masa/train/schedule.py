@@ -1,0 +1,23 @@
+"""Learning-rate schedules (spec §6)."""
+from __future__ import annotations
+
+import math
+
+from masa.config import PretrainConfig
+
+
+def learning_rate(epoch: float, cfg: PretrainConfig) -> float:
+    """The rate at a (fractional) epoch.
+
+    linear (paper): linear warm-up from 0 over `warmup_epochs`, then linear decay to 0 at `epochs`.
+    steps (code): warm-up lr * e / warmup, then x lr_gamma at each milestone.
+    With `lr_per_epoch` the rate changes only at whole epochs (the code's epoch 0 has rate 0)."""
+    e = math.floor(epoch) if cfg.lr_per_epoch else epoch
+    if cfg.warmup_epochs > 0 and e < cfg.warmup_epochs:
+        return cfg.lr * e / cfg.warmup_epochs
+    if cfg.schedule == "linear":
+        span = max(cfg.epochs - cfg.warmup_epochs, 1e-9)
+        return cfg.lr * max(0.0, 1 - (e - cfg.warmup_epochs) / span)
+    if cfg.schedule == "steps":
+        return cfg.lr * cfg.lr_gamma ** sum(e >= m for m in cfg.lr_milestones)
+    raise ValueError(f"unknown schedule {cfg.schedule!r} (linear | steps)")

@@ -1,0 +1,125 @@
+"""Every registered model forward and backward on CPU, the paper's parameter count, and
+the guarantees about padding and masked frames."""
+import pytest
+import torch
+
+from masa import pretext
+from masa.config import ModelConfig, PretextConfig, PretrainConfig
+from masa.model.registry import SIZES, create_model
+
+
+def poses(B=3, T=14, lengths=(14, 9, 5), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(B, T, 49, 2, generator=g)
+    conf = torch.rand(B, T, 49, generator=g) * 0.6 + 0.4
+    conf[1, :, 21:42] = 0  # sample 1 never shows its left hand
+    valid = torch.arange(T)[None] < torch.tensor(lengths)[:, None]
+    xy = xy * valid[..., None, None]
+    conf = conf * valid[..., None]
+    return xy, pretext.part_presence(conf), valid, conf
+
+
+def grads_missing(model):
+    """Trainable parameters outside the graph, or with a non-finite gradient. (The pooling
+    scores' biases get an exact zero: softmax ignores a shift, as in the authors' model.)"""
+    bad = [n for n, p in model.named_parameters() if p.requires_grad and (p.grad is None or not torch.isfinite(p.grad).all())]
+    weights = [p for n, p in model.named_parameters() if p.requires_grad and p.grad is not None and p.dim() >= 2]
+    assert all(p.grad.abs().sum() > 0 for p in weights)
+    return bad
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_classifier_forward_backward(size):
+    torch.manual_seed(0)
+    model = create_model(size, "classifier", num_classes=7)
+    xy, present, valid, _ = poses()
+    logits = model(xy, present, valid)
+    assert logits.shape == (3, 7) and torch.isfinite(logits).all()
+    logits.logsumexp(1).sum().backward()
+    assert grads_missing(model) == []
+
+
+VARIANTS = [(size, "visible", True) for size in sorted(SIZES)] + [("tiny", "full", False), ("tiny", "full", True)]
+
+
+@pytest.mark.parametrize("size, encoder, before", VARIANTS)
+def test_pretrainer_forward_backward(size, encoder, before):
+    torch.manual_seed(0)
+    cfg = ModelConfig(size=size, encoder=encoder, mask_before_tcn=before)
+    model = create_model(size, "pretrainer", model_cfg=cfg, pretrain_cfg=PretrainConfig(queue_size=12))
+    xy, present, valid, _ = poses()
+    g = torch.Generator().manual_seed(1)
+    ma = pretext.random_mask(valid, 0.7, generator=g)
+    sa = pretext.random_mask(valid, 0.5, generator=g)
+    out = model(xy, present, valid, ma, sa)
+    assert out["right"].shape == (3, 14, 21, 2) and out["body"].shape == (3, 14, 7, 2)
+    assert out["logits"].shape == (3, 13) and torch.isfinite(out["logits"]).all()
+    loss = sum(out[k].pow(2).mean() for k in ("right", "left", "body")) + out["logits"].logsumexp(1).mean()
+    loss.backward()
+    missing = grads_missing(model)
+    if encoder == "full":  # every real frame is kept, so the decoder's mask token is never used
+        missing = [n for n in missing if n != "decoder_mask_token"]
+    assert missing == []
+    assert all(p.grad is None for p in model.encoder_k.parameters())
+
+
+@pytest.mark.parametrize("classes", [100, 2000])
+def test_base_classifier_has_the_papers_parameter_count(classes):
+    model = create_model("base", "classifier", num_classes=classes)
+    assert sum(p.numel() for p in model.parameters()) == 66_554_994 + 513 * classes
+
+
+def test_padding_changes_nothing():
+    torch.manual_seed(0)
+    model = create_model("tiny", "classifier", num_classes=5).eval()
+    xy, present, valid, _ = poses()
+    alone = model(xy[2:3, :5], present[2:3, :5], valid[2:3, :5])
+    padded = model(xy, present, valid)[2:3]
+    torch.testing.assert_close(alone, padded, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("before, leaks", [(True, False), (False, True)])
+def test_masked_poses_do_not_leak_unless_asked(before, leaks):
+    torch.manual_seed(0)
+    cfg = ModelConfig(size="tiny", mask_before_tcn=before)
+    model = create_model("tiny", "pretrainer", model_cfg=cfg, pretrain_cfg=PretrainConfig(queue_size=6)).eval()
+    xy, present, valid, _ = poses()
+    ma = pretext.random_mask(valid, 0.5, generator=torch.Generator().manual_seed(2))
+    other = xy.clone()
+    for p, s in enumerate(pretext.PART_SLICES):
+        other[:, :, s][ma[..., p]] = torch.rand_like(other[:, :, s][ma[..., p]])
+    a = model.encoder_q(xy, present, valid, ma)
+    b = model.encoder_q(other, present, valid, ma)
+    assert torch.allclose(a.pooled, b.pooled, atol=1e-6) != leaks
+
+
+def test_visible_encoder_keeps_only_frames_with_a_visible_part():
+    model = create_model("tiny", "pretrainer", pretrain_cfg=PretrainConfig(queue_size=6)).eval()
+    xy, present, valid, _ = poses()
+    ma = torch.zeros(3, 14, 3, dtype=torch.bool)
+    ma[0, 3] = True  # every part of frame 3 of sample 0
+    ma[0, 4, 0] = True  # only the right hand of frame 4
+    enc = model.encoder_q(xy, present, valid, ma)
+    assert not enc.kept[0, 3] and enc.kept[0, 4] and enc.kept[0, :3].all()
+    assert (enc.kept == (valid & ~ma.all(-1))).all()
+    assert (enc.tokens[~enc.kept] == 0).all()
+
+
+def test_momentum_update_and_queue():
+    model = create_model("tiny", "pretrainer", pretrain_cfg=PretrainConfig(queue_size=8, proj_dim=4))
+    with torch.no_grad():
+        for p in model.encoder_q.parameters():
+            p.add_(1.0)
+    before_k = [p.clone() for p in model.encoder_k.parameters()]
+    model.momentum_update(0.9)
+    for pk, old, pq in zip(model.encoder_k.parameters(), before_k, model.encoder_q.parameters()):
+        torch.testing.assert_close(pk, 0.9 * old + 0.1 * pq)
+    keys = torch.nn.functional.normalize(torch.randn(4, 4), dim=1)
+    model.enqueue(keys)
+    torch.testing.assert_close(model.queue[:, :4], keys.T)
+    assert int(model.queue_ptr) == 4
+    model.enqueue(keys * -1)
+    assert int(model.queue_ptr) == 0  # wrapped: FIFO
+    torch.testing.assert_close(model.queue[:, 4:], -keys.T)
+    with pytest.raises(ValueError, match="multiple"):
+        model.enqueue(torch.randn(3, 4))

@@ -1,0 +1,99 @@
+import math
+
+import pytest
+import torch
+
+from masa import pretext
+from masa.config import PretextConfig
+
+
+def batch(B=3, T=12, lengths=(12, 8, 5), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.cumsum(torch.randn(B, T, 49, 2, generator=g) * 6, dim=1) + 128
+    conf = torch.rand(B, T, 49, generator=g) * 0.6 + 0.4
+    valid = torch.arange(T)[None] < torch.tensor(lengths)[:, None]
+    xy = xy * valid[..., None, None]
+    conf = conf * valid[..., None]
+    return xy, conf, valid
+
+
+def test_motion_residuals_and_weights():
+    xy, conf, valid = batch()
+    m, w = pretext.motion_residuals(xy, conf, valid, 3)
+    torch.testing.assert_close(m[0, 2], xy[0, 5] - xy[0, 2])
+    torch.testing.assert_close(w[1, 4], conf[1, 4] * conf[1, 7])
+    assert (m[0, 9:] == 0).all() and (w[0, 9:] == 0).all()  # the last k frames of a sample
+    assert (m[1, 5:] == 0).all() and (m[2, 2:] == 0).all()  # ... including before padding
+    target, weight = pretext.targets(xy, conf, valid, "motion", (3, 1))
+    assert target.shape == (3, 12, 49, 4) and weight.shape == (3, 12, 49, 2)
+    torch.testing.assert_close(target[0, 2, :, 2:], xy[0, 3] - xy[0, 2])
+    joints, jw = pretext.targets(xy, conf, valid, "joints", (3,))
+    torch.testing.assert_close(joints, xy)
+    assert jw.shape == (3, 12, 49, 1)
+
+
+def test_code_candidate_rule_counts_signed_coordinates():
+    m = torch.zeros(1, 4, 49, 2)
+    m[0, 0, 0, 0] = 3.5  # one coordinate above 3: not enough
+    m[0, 1, 0, 0], m[0, 1, 3, 1] = 3.5, 4.0  # two: candidate (right hand)
+    m[0, 2, 25, :] = -10.0  # negative motion never counts (signed rule)
+    m[0, 3, 45, :] = 5.0  # body moves
+    cand = pretext.candidates_code(m, torch.ones(1, 4, dtype=torch.bool))
+    assert cand[0, :, 0].tolist() == [False, True, False, False]
+    assert cand[0, :, 1].tolist() == [False] * 4
+    assert cand[0, :, 2].tolist() == [False, False, False, True]
+
+
+def test_paper_candidate_rule_uses_confident_joints_and_ratio():
+    m = torch.zeros(1, 3, 49, 2)
+    w = torch.ones(1, 3, 49)
+    m[0, 0, :11, 0] = 6.0  # 11 of 21 right-hand joints move more than eps_m = 5
+    m[0, 1, :10, 0] = 6.0  # 10 of 21: below delta = 0.5
+    w[0, 1, 10:21] = 0.0  # ... unless the others are not confident: 10 of 10
+    m[0, 2, :21, 0] = 4.9  # below eps_m
+    cand = pretext.candidates_paper(m, w, torch.ones(1, 3, dtype=torch.bool))
+    assert cand[0, :, 0].tolist() == [True, True, False]
+
+
+@pytest.mark.parametrize("strategy", ["motion-paper", "motion-code", "random"])
+def test_masks_take_floor_alpha_of_candidates_and_never_padding(strategy):
+    xy, conf, valid = batch(B=4, T=40, lengths=(40, 31, 17, 3))
+    m, w = pretext.motion_residuals(xy, conf, valid, 3)
+    cfg = PretextConfig(strategy=strategy, mask_ratio=0.9)
+    masked = pretext.ma_mask(m, w, valid, cfg, torch.Generator().manual_seed(1))
+    if strategy == "random":
+        cand = valid[..., None].expand_as(masked)
+    elif strategy == "motion-paper":
+        cand = pretext.candidates_paper(m, w, valid)
+    else:
+        cand = pretext.candidates_code(m, valid)
+    assert not (masked & ~cand).any()
+    assert not (masked & ~valid[..., None]).any()
+    expected = torch.floor(cand.sum(1) * 0.9 + 1e-6)
+    torch.testing.assert_close(masked.sum(1).float(), expected)
+    assert cand.sum() > 20  # the random walk moves enough to have candidates
+
+
+def test_masks_are_random_but_reproducible():
+    xy, conf, valid = batch()
+    a = pretext.random_mask(valid, 0.5, generator=torch.Generator().manual_seed(3))
+    b = pretext.random_mask(valid, 0.5, generator=torch.Generator().manual_seed(3))
+    c = pretext.random_mask(valid, 0.5, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_sa_view_frames_or_parts():
+    _, _, valid = batch(B=2, T=30, lengths=(30, 20))
+    frames = pretext.sa_mask(valid, PretextConfig(sa_view="frames"), torch.Generator().manual_seed(0))
+    assert (frames[..., 0] == frames[..., 1]).all() and (frames[..., 0] == frames[..., 2]).all()
+    assert frames[..., 0].sum(1).tolist() == [15, 10]
+    parts = pretext.sa_mask(valid, PretextConfig(sa_view="parts"), torch.Generator().manual_seed(0))
+    assert not (parts[..., 0] == parts[..., 1]).all()
+    assert parts.sum(1).tolist() == [[15] * 3, [10] * 3]
+
+
+def test_part_presence():
+    conf = torch.zeros(1, 2, 49)
+    conf[0, 0, 3] = 0.9
+    conf[0, 1, 45] = 0.5
+    assert pretext.part_presence(conf)[0].tolist() == [[True, False, False], [False, False, True]]

@@ -1,0 +1,134 @@
+"""The pre-training loop: outputs, exact resume, NaN stop, queue checks, 2-process DDP."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from masa import losses
+from masa.cli import main
+from masa.config import resolve
+from masa.data.ingest import import_samples
+from masa.data.synth import synthesise
+from masa.train import checkpoint
+from masa.train.pretrain import NonFiniteLoss, pretrain
+
+SMALL = ["synth.num_classes=4", "synth.num_signers=3", "synth.val_signers=0", "synth.test_signers=1",
+         "synth.min_frames=20", "synth.max_frames=30"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    cfg = resolve(overrides=SMALL)
+    sources, labels = synthesise(cfg.synth)
+    path = tmp_path_factory.mktemp("pre") / "store"
+    import_samples(sources, path, cfg.normalise, labels, progress=False)
+    return path  # 24 train samples, 12 test
+
+
+def tiny(*extra):
+    return resolve(["tiny"], ["pretrain.batch_size=8", "pretrain.queue_size=16", "pretrain.log_every=1",
+                              "pretrain.epochs=3", "pretrain.warmup_epochs=1", "pretrain.lambda_ramp_epochs=0", *extra])
+
+
+def read_metrics(run):
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_run_directory_and_test_split_left_out(store, tmp_path):
+    run = tmp_path / "run"
+    metrics = pretrain(tiny("pretrain.epochs=1"), [store], run, progress=False)
+    assert metrics["step"] == 3  # 24 non-test samples / batch 8
+    assert json.loads((run / "config.json").read_text())["model"]["size"] == "tiny"
+    assert len(read_metrics(run)) == 3
+    assert list((run / "tb").glob("events.out.tfevents.*"))
+    state = checkpoint.load(run / "checkpoints" / "last.pt")
+    assert state["epoch"] == 1 and state["step"] == 3 and "encoder_q.mask_token" in state["model"]
+    assert (run / "checkpoints" / "epoch_0001.pt").exists()
+    assert not list((run / "checkpoints").glob(".*tmp"))
+    with pytest.raises(FileExistsError, match="--resume"):
+        pretrain(tiny(), [store], run, progress=False)
+
+
+def test_resume_gives_the_same_losses(store, tmp_path):
+    full = tmp_path / "full"
+    pretrain(tiny("pretrain.max_steps=7"), [store], full, progress=False)
+    part = tmp_path / "part"
+    pretrain(tiny("pretrain.max_steps=4"), [store], part, progress=False)  # stops mid-epoch 1
+    pretrain(tiny("pretrain.max_steps=7"), [store], part, resume=True, progress=False)
+    a, b = read_metrics(full), read_metrics(part)
+    assert [m["step"] for m in b] == list(range(1, 8))
+    for x, y in zip(a, b):
+        for key in ("loss", "loss_m", "loss_s", "lr", "lambda_s"):
+            assert x[key] == pytest.approx(y[key], rel=1e-5, abs=1e-7), (x["step"], key)
+    qa = checkpoint.load(full / "checkpoints" / "last.pt")["model"]["queue"]
+    qb = checkpoint.load(part / "checkpoints" / "last.pt")["model"]["queue"]
+    torch.testing.assert_close(qa, qb)
+
+
+def test_non_finite_loss_stops_the_run_naming_the_step(store, tmp_path, monkeypatch):
+    real = losses.motion_loss
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        out = real(*args, **kwargs)
+        return out * float("nan") if calls["n"] == 2 else out
+
+    monkeypatch.setattr(losses, "motion_loss", flaky)
+    with pytest.raises(NonFiniteLoss, match="step 2"):
+        pretrain(tiny(), [store], tmp_path / "run", progress=False)
+
+
+def test_queue_must_fit_the_global_batch(store, tmp_path, capsys):
+    code = main(["pretrain", "--data", str(store), "--out", str(tmp_path / "r"), "--preset", "tiny", "--quiet",
+                 "--set", "pretrain.batch_size=8", "--set", "pretrain.queue_size=20"])
+    assert code == 1 and "multiple of the global batch" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("preset, extra", [
+    ("authors-code", []),
+    ("paper", ["pretext.strategy=random", "pretext.target=joints"]),
+    ("paper", ["pretrain.lambda_s=0"]),  # MA only
+    ("paper", ["pretrain.ma_weight=0"]),  # SA only
+    ("paper", ["pretext.extra_intervals=1,5"]),  # multi-scale motion
+])
+def test_presets_and_ablations_train(store, tmp_path, preset, extra):
+    cfg = resolve([preset, "tiny"], ["pretrain.batch_size=8", "pretrain.queue_size=16", "pretrain.epochs=1", *extra])
+    metrics = pretrain(cfg, [store], tmp_path / "run", progress=False)
+    assert metrics["step"] == 3 and all(map(lambda v: v == v, metrics.values()))
+    if "pretrain.lambda_s=0" in extra:
+        assert metrics["loss_s"] == 0 and metrics["loss_m"] > 0
+    if "pretrain.ma_weight=0" in extra:
+        assert metrics["loss_m"] == 0 and metrics["loss_s"] > 0
+
+
+def test_both_losses_fall(store, tmp_path):
+    cfg = tiny("pretrain.epochs=40", "pretrain.lr=2e-3", "pretrain.lambda_ramp_epochs=2")
+    pretrain(cfg, [store], tmp_path / "run", progress=False)
+    rows = read_metrics(tmp_path / "run")
+    first, last = rows[3:9], rows[-6:]
+    mean = lambda rs, k: sum(r[k] for r in rs) / len(rs)
+    assert mean(last, "loss_m") < 0.8 * mean(first, "loss_m")
+    assert mean(last, "loss_s") < mean(first, "loss_s")
+
+
+def test_two_process_ddp_on_cpu(store, tmp_path):
+    run = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517", "-m", "masa",
+           "pretrain", "--data", str(store), "--out", str(run), "--preset", "tiny", "--quiet",
+           "--set", "pretrain.batch_size=4", "--set", "pretrain.queue_size=24", "--set", "pretrain.epochs=1",
+           "--set", "pretrain.log_every=1"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = read_metrics(run)
+    assert len(rows) == 3  # 24 samples / (4 per process x 2)
+    state = checkpoint.load(run / "checkpoints" / "last.pt")
+    assert int(state["model"]["queue_ptr"]) == (3 * 8) % 24  # keys of both processes were enqueued
+    q = state["model"]["queue"]
+    assert torch.unique(q.T.round(decimals=5), dim=0).shape[0] == 24  # 24 distinct keys, none random left
+    assert (run / "checkpoints" / "last.rank1.rng.pt").exists()
