@@ -95,6 +95,7 @@ def test_queue_must_fit_the_global_batch(store, tmp_path, capsys):
     ("paper", ["pretrain.lambda_s=0"]),  # MA only
     ("paper", ["pretrain.ma_weight=0"]),  # SA only
     ("paper", ["pretext.extra_intervals=1,5"]),  # multi-scale motion
+    ("paper", ["pretrain.amp=bf16", "pretrain.num_workers=1"]),  # mixed precision, a loader worker
 ])
 def test_presets_and_ablations_train(store, tmp_path, preset, extra):
     cfg = resolve([preset, "tiny"], ["pretrain.batch_size=8", "pretrain.queue_size=16", "pretrain.epochs=1", *extra])
@@ -132,3 +133,15 @@ def test_two_process_ddp_on_cpu(store, tmp_path):
     q = state["model"]["queue"]
     assert torch.unique(q.T.round(decimals=5), dim=0).shape[0] == 24  # 24 distinct keys, none random left
     assert (run / "checkpoints" / "last.rank1.rng.pt").exists()
+
+
+def test_config_file_then_set_overrides(store, tmp_path, capsys):
+    (tmp_path / "c.json").write_text(json.dumps({"pretrain": {"batch_size": 8, "queue_size": 16, "epochs": 1},
+                                                 "pretext": {"interval": 2}}))
+    run = tmp_path / "r"
+    assert main(["pretrain", "--data", str(store), "--out", str(run), "--preset", "tiny", "--quiet",
+                 "--config", str(tmp_path / "c.json"), "--set", "pretext.interval=4"]) == 0
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["pretrain"]["batch_size"] == 8 and saved["pretext"]["interval"] == 4
+    assert saved["model"]["size"] == "tiny" and saved["pretrain"]["betas"] == [0.9, 0.95]
+    assert "pre-training done at step 3" in capsys.readouterr().out
