@@ -123,3 +123,14 @@ def test_momentum_update_and_queue():
     torch.testing.assert_close(model.queue[:, 4:], -keys.T)
     with pytest.raises(ValueError, match="multiple"):
         model.enqueue(torch.randn(3, 4))
+
+
+def test_dense_inference_path_equals_the_gathered_one():
+    torch.manual_seed(0)
+    model = create_model("tiny", "classifier", num_classes=5).eval()
+    xy, present, valid, _ = poses()
+    emb = model.encoder.embedding
+    with torch.no_grad():
+        dense = emb(xy, valid)  # eval and no mask: the dense path
+        gathered = emb(xy, valid, masked=torch.zeros(3, 14, 3, dtype=torch.bool), mask_token=torch.zeros(64))
+    torch.testing.assert_close(dense, gathered, atol=1e-5, rtol=1e-5)

@@ -11,13 +11,7 @@ from masa import config as cfgmod
 
 log = logging.getLogger("masa")
 
-PENDING = {  # commands whose issue has not landed yet
-    "finetune": "fine-tuning (issue #4)",
-    "evaluate": "evaluation (issue #4)",
-    "predict": "prediction (issue #4)",
-    "export": "model export (issue #4)",
-    "fuse": "late score fusion (issue #4)",
-}
+PENDING: dict[str, str] = {}  # commands whose issue has not landed yet: name -> what they will do
 
 
 def _size(text: str) -> tuple[float, float]:
@@ -107,16 +101,11 @@ def cmd_data_synth(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    """Until fine-tuning lands (issue #4): build the embedded synthetic store and describe it."""
-    from masa.data.info import format_summary, summarise
-    from masa.data.store import PoseStore
+    from masa.demo import run_demo
 
-    out = Path(args.out)
-    store = out / "synth-store"
-    args.overwrite, args.quiet = True, False
-    cmd_data_synth(argparse.Namespace(**{**vars(args), "out": store}))
-    print(format_summary(summarise(PoseStore(store))))
-    print("\nPre-training, fine-tuning and the report join the demo with issues #3 and #4.")
+    path = run_demo(args.out, args.set or [], progress=not args.quiet)
+    print(Path(path).read_text().split("\n\n| model")[0].split("\n\n", 2)[-1])
+    print(f"\nreport: {path}")
     return 0
 
 
@@ -133,6 +122,116 @@ def cmd_pretrain(args) -> int:
     if metrics:
         print(f"pre-training done at step {metrics['step']}: L_m {metrics['loss_m']:.4g}, L_s {metrics['loss_s']:.4g}; "
               f"checkpoints in {Path(args.out) / 'checkpoints'}")
+    return 0
+
+
+def cmd_finetune(args) -> int:
+    from masa.train.finetune import finetune
+
+    cfg = _config(args)
+    try:
+        result = finetune(cfg, args.data, args.init, args.out, resume=args.resume, progress=not args.quiet)
+    except (FileExistsError, FileNotFoundError, ValueError) as err:
+        print(f"masa finetune: {err}", file=sys.stderr)
+        return 1
+    best = result["best_val_top1"]
+    print(f"fine-tuning done: {result['epochs']} epochs"
+          + (f", best validation top-1 {best:.2%} at epoch {result['best_epoch']}" if best is not None else "")
+          + f"; model in {Path(args.out) / 'release'}")
+    return 0
+
+
+def _groups(items):
+    from masa.evaluate.metrics import NMFS_CSL_GROUPS
+
+    groups = {}
+    for item in items or []:
+        if item == "nmfs-csl":
+            groups.update(NMFS_CSL_GROUPS)
+            continue
+        try:
+            name, rng = item.split("=")
+            lo, hi = (int(v) for v in rng.split("-"))
+        except ValueError:
+            raise SystemExit(f"masa evaluate: --groups takes NAME=LO-HI or nmfs-csl, got {item!r}")
+        groups[name] = (lo, hi)
+    return groups
+
+
+def cmd_evaluate(args) -> int:
+    from masa.evaluate.evaluate import evaluate, format_metrics
+
+    try:
+        m = evaluate(args.checkpoint, args.data, args.split, args.out, clips=args.clips, groups=_groups(args.groups),
+                     progress=not args.quiet)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"masa evaluate: {err}", file=sys.stderr)
+        return 1
+    print(format_metrics(m))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from masa.poses import ImportOptions
+    from masa.predict import format_predictions, predict_files
+
+    options = ImportOptions(image_size=args.image_size, mirrored=args.mirrored)
+    results = predict_files(args.checkpoint, args.files, args.format, options, top_k=args.top_k)
+    print(json.dumps(results, indent=2) if args.json else format_predictions(results))
+    return 1 if results and all("error" in r for r in results) else 0
+
+
+def cmd_export(args) -> int:
+    from masa.export import export
+
+    path = export(args.checkpoint, args.format, args.out)
+    print(f"exported {path} (classes and input format in {path.with_suffix('.json')})")
+    return 0
+
+
+def cmd_fuse(args) -> int:
+    from masa.evaluate.fusion import fuse
+
+    try:
+        result = fuse(tuple(args.val), tuple(args.test), steps=args.steps)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"masa fuse: {err}", file=sys.stderr)
+        return 1
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2))
+    t = result["test"]
+    print(f"weight of the first model {result['weight_a']:.2f} (validation top-1 {result['val_top1']:.2%})")
+    print(f"fused test: top-1 {t['top1_per_instance']:.2%}  top-5 {t['top5_per_instance']:.2%}  "
+          f"per class top-1 {t['top1_per_class']:.2%}")
+    print(f"alone: first {result['test_a']['top1_per_instance']:.2%}, second {result['test_b']['top1_per_instance']:.2%}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from masa.config import NormaliseConfig, PretextConfig
+    from masa.data.store import PoseStore
+    from masa.evaluate.show import render_gif, strategy_masks
+    from masa.poses import ImportOptions, read_pose
+    from masa.poses.normalise import normalise, truncate_confidence
+
+    target = args.target
+    store_path, _, sample = target.rpartition(":")
+    norm = NormaliseConfig()
+    if store_path and (Path(store_path) / "meta.json").exists():
+        store = PoseStore(store_path)
+        index = int(sample) if sample.isdigit() and sample not in store.ids else store.find(sample)
+        frames, label = store[index]
+        title = f"{store.ids[index]}" + (f" ({store.classes[label]})" if 0 <= label < len(store.classes) else "")
+    else:
+        pose = read_pose(target, args.format, ImportOptions(image_size=args.image_size))
+        frames, _ = normalise(pose, norm)
+        title = Path(target).name
+    if len(frames) == 0:
+        print(f"masa show: {target}: no frame in which a hand was found", file=sys.stderr)
+        return 1
+    frames = truncate_confidence(frames, norm)
+    masks = strategy_masks(frames, PretextConfig()) if args.masks else None
+    print(f"wrote {render_gif(frames, args.out, title, masks)}")
     return 0
 
 
@@ -192,9 +291,60 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_options(pre, default_preset="paper")
     pre.set_defaults(func=cmd_pretrain)
 
-    demo = sub.add_parser("demo", help="the whole pipeline on the embedded synthetic data")
+    fin = sub.add_parser("finetune", help="train a sign classifier from a pre-trained encoder (or from scratch)")
+    fin.add_argument("--data", required=True, type=Path, help="a labelled store")
+    fin.add_argument("--init", required=True, help="a pre-training run directory or checkpoint, or 'none' (from scratch)")
+    fin.add_argument("--out", required=True, type=Path, help="run directory (the model goes to OUT/release)")
+    fin.add_argument("--resume", action="store_true")
+    fin.add_argument("--quiet", action="store_true")
+    _add_config_options(fin, default_preset="paper")
+    fin.set_defaults(func=cmd_finetune)
+
+    ev = sub.add_parser("evaluate", help="Top-1/Top-5 per instance and per class, confusion matrix, saved scores")
+    ev.add_argument("--checkpoint", required=True, type=Path, help="a release folder or fine-tuning run directory")
+    ev.add_argument("--data", required=True, type=Path)
+    ev.add_argument("--split", default="test")
+    ev.add_argument("--out", required=True, type=Path, help="metrics.json path or a folder")
+    ev.add_argument("--clips", type=int, default=1, help="average this many test-time samplings")
+    ev.add_argument("--groups", nargs="+", metavar="NAME=LO-HI", help="metrics by label range; 'nmfs-csl' for confusing/normal/total")
+    ev.add_argument("--quiet", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)
+
+    fu = sub.add_parser("fuse", help="late fusion of two models' class scores, weight chosen on validation")
+    fu.add_argument("--val", nargs=2, required=True, metavar=("A", "B"), help="validation scores of both models")
+    fu.add_argument("--test", nargs=2, required=True, metavar=("A", "B"), help="test scores of both models")
+    fu.add_argument("--steps", type=int, default=21, help="weights tried between 0 and 1")
+    fu.add_argument("--out", type=Path, help="write the result as JSON")
+    fu.set_defaults(func=cmd_fuse)
+
+    pr = sub.add_parser("predict", help="top-k glosses for pose files or folders")
+    pr.add_argument("--checkpoint", required=True, type=Path)
+    pr.add_argument("files", nargs="+", type=Path)
+    pr.add_argument("--format", help="importer format (default: from the file name)")
+    pr.add_argument("--image-size", type=_size)
+    pr.add_argument("--mirrored", action="store_true")
+    pr.add_argument("--top-k", type=int, default=5)
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(func=cmd_predict)
+
+    ex = sub.add_parser("export", help="a model that runs without masa (ONNX or TorchScript)")
+    ex.add_argument("--checkpoint", required=True, type=Path)
+    ex.add_argument("--format", required=True, choices=("onnx", "torchscript"))
+    ex.add_argument("--out", type=Path, help="output file (default: beside the checkpoint)")
+    ex.set_defaults(func=cmd_export)
+
+    sh = sub.add_parser("show", help="render a sign as a skeleton animation (GIF)")
+    sh.add_argument("target", help="a pose file, or STORE:SAMPLE (id or index)")
+    sh.add_argument("--out", required=True, type=Path)
+    sh.add_argument("--masks", action="store_true", help="mark the frames each masking strategy would mask")
+    sh.add_argument("--format")
+    sh.add_argument("--image-size", type=_size)
+    sh.set_defaults(func=cmd_show)
+
+    demo = sub.add_parser("demo", help="the whole pipeline on the embedded synthetic data (~10 min on 2 cores)")
     demo.add_argument("--out", default="runs/demo", type=Path)
-    demo.add_argument("--set", action="append", metavar="KEY=VALUE")
+    demo.add_argument("--set", action="append", metavar="KEY=VALUE", help="e.g. pretrain.epochs=10 for a quicker run")
+    demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(func=cmd_demo)
 
     for name, what in PENDING.items():

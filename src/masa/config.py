@@ -116,12 +116,38 @@ class PretrainConfig:
 
 
 @dataclass
+class FinetuneConfig:
+    """`masa finetune` (spec §7). Defaults: the paper (SGD, lr 0.01, x0.1 every 20 epochs, 60 epochs)."""
+
+    epochs: int = 60
+    batch_size: int = 64
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    lr_milestones: tuple[int, ...] = (20, 40)
+    lr_gamma: float = 0.1
+    num_frames: int = 32  # frames per sample after temporal sampling
+    sampling: str = "segments"  # segments: random per segment in training, centres in testing | crop-resize (sister)
+    hand_swap: bool = False  # swap the hands with p = 0.5 in training
+    dropout: float = 0.0  # before the classifier
+    label_smoothing: float = 0.0
+    labels_per_class: int = 0  # use only this many labelled training samples per class (0 = all)
+    train_splits: tuple[str, ...] = ("train",)  # the paper trains WLASL on train,val
+    val_split: str = "val"  # the best epoch by top-1 on this split is kept ("" = keep the last)
+    amp: str = "auto"
+    num_workers: int = 2
+    seed: int = 0
+    device: str = "auto"
+
+
+@dataclass
 class Config:
     normalise: NormaliseConfig = field(default_factory=NormaliseConfig)
     synth: SynthConfig = field(default_factory=SynthConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     pretext: PretextConfig = field(default_factory=PretextConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
 
 
 # Named presets: override lists applied before the command line's --set.
@@ -139,6 +165,11 @@ PRESETS: dict[str, list[str]] = {
         "model.size=tiny", "pretrain.epochs=30", "pretrain.batch_size=32", "pretrain.warmup_epochs=3",
         "pretrain.lambda_ramp_epochs=5", "pretrain.queue_size=256", "pretrain.lr=1e-3", "pretrain.num_workers=0",
         "pretrain.checkpoint_every=10",
+        "finetune.epochs=40", "finetune.batch_size=16", "finetune.lr_milestones=25,35", "finetune.num_workers=0",
+    ],
+    "sister": [  # fine-tuning as in the authors' sister repository (spec §7.3)
+        "finetune.epochs=80", "finetune.lr_milestones=50,70", "finetune.num_frames=64",
+        "finetune.sampling=crop-resize", "finetune.hand_swap=true",
     ],
 }
 

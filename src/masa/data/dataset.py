@@ -7,6 +7,7 @@ from torch.utils.data import Dataset
 
 from masa.config import NormaliseConfig
 from masa.data.store import PoseStore, StoreSet
+from masa.data.sampling import sample_clip, swap_hands, eval_clips
 from masa.poses.normalise import truncate_confidence
 
 
@@ -30,6 +31,45 @@ class PoseDataset(Dataset):
             start = (len(frames) - self.max_frames) // 2
             frames = frames[start : start + self.max_frames]
         return {"frames": truncate_confidence(frames, self.norm), "label": label, "index": int(i)}
+
+
+class ClipDataset(Dataset):
+    """Labelled samples sampled to a fixed number of frames for classification.
+
+    Item: {'frames' (N, 49, 3) in training, (clips, N, 49, 3) in testing, 'label', 'index'}.
+    Training randomness comes from (seed, epoch, item), so it is the same in every worker
+    and after a resume; call `set_epoch` before each epoch."""
+
+    def __init__(self, samples: PoseStore | StoreSet, indices, norm: NormaliseConfig, num_frames: int,
+                 method: str = "segments", train: bool = False, hand_swap: bool = False, clips: int = 1, seed: int = 0):
+        self.samples, self.indices, self.norm = samples, np.asarray(indices), norm
+        self.num_frames, self.method, self.train = num_frames, method, train
+        self.hand_swap, self.clips, self.seed, self.epoch = hand_swap, clips, seed, 0
+
+    def set_epoch(self, epoch: int):
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> dict:
+        frames, label = self.samples[int(self.indices[i])]
+        frames = truncate_confidence(frames, self.norm)
+        if self.train:
+            rng = np.random.default_rng([self.seed, self.epoch, int(i)])
+            clip = sample_clip(frames, self.num_frames, self.method, rng)
+            if self.hand_swap and rng.random() < 0.5:
+                clip = swap_hands(clip)
+        else:
+            clip = eval_clips(frames, self.num_frames, self.method, self.clips)
+        return {"frames": clip, "label": label, "index": int(i)}
+
+
+def collate_clips(items: list[dict]) -> dict:
+    """Fixed-length clips: xy (B, [clips,] N, 49, 2), conf (B, [clips,] N, 49), label, index."""
+    f = torch.from_numpy(np.stack([it["frames"] for it in items]))
+    return {"xy": f[..., :2].contiguous(), "conf": f[..., 2].contiguous(),
+            "label": torch.tensor([it["label"] for it in items]), "index": torch.tensor([it["index"] for it in items])}
 
 
 def collate(items: list[dict]) -> dict:

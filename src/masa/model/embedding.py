@@ -100,8 +100,10 @@ class TemporalBlock(nn.Module):
         b = torch.relu(self.narrow1(x)) * valid
         b = torch.relu(self.narrow2(b)) * valid
         y = self.mix(torch.cat([a, b], dim=1))  # (B, D, T)
+        if not self.training:  # running statistics: a per-channel affine map, padding or not
+            return torch.relu(self.bn(y)) * valid
         keep = valid[:, 0].bool()
-        flat = y.transpose(1, 2)[keep]  # (N_valid, D)
+        flat = y.transpose(1, 2)[keep]  # (N_valid, D): batch statistics of real frames only
         out = torch.zeros_like(y.transpose(1, 2))
         out[keep] = torch.relu(self.bn(flat)).to(out.dtype)
         return out.transpose(1, 2)
@@ -142,6 +144,8 @@ class PoseEmbedding(nn.Module):
 
     def forward(self, xy, valid, masked=None, mask_token=None):
         B, T = valid.shape
+        if masked is None and not self.training:
+            return self.forward_dense(xy, valid)
         need = valid[..., None].expand(B, T, 3)
         if masked is not None and self.mask_before_tcn:
             need = need & ~masked
@@ -161,3 +165,14 @@ class PoseEmbedding(nn.Module):
         if masked is not None and not self.mask_before_tcn:
             tokens = torch.where((masked & valid[..., None])[..., None], mask_token.to(tokens.dtype), tokens)
         return tokens
+
+    def forward_dense(self, xy, valid):
+        """Inference without data-dependent indexing (what export traces): every frame goes
+        through the GCNs, padding is zeroed afterwards. Equal to `forward` in eval mode."""
+        B, T = valid.shape
+        v = valid[..., None].to(xy.dtype)
+        hands = torch.cat([xy[:, :, sk.RIGHT_HAND], xy[:, :, sk.LEFT_HAND]]).reshape(2 * B * T, 21, 2)
+        hand = self.hand(hands).view(2 * B, T, self.dim) * torch.cat([v, v])
+        body = self.body(xy[:, :, sk.BODY].reshape(B * T, 7, 2)).view(B, T, self.dim) * v
+        both_hands = self.hand_tcn(hand, torch.cat([valid, valid]))
+        return torch.stack([both_hands[:B], both_hands[B:], self.body_tcn(body, valid)], dim=2)

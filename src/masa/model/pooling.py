@@ -12,10 +12,10 @@ from torch import nn
 
 
 def _attend(tokens, scores, ok):
-    """tokens (B, L, D), scores (B, L), ok (B, L) bool -> (B, D)."""
-    w = torch.softmax(scores.float().masked_fill(~ok, float("-inf")), dim=1)
-    w = torch.nan_to_num(w, nan=0.0).to(tokens.dtype)
-    return torch.einsum("bl,bld->bd", w, tokens)
+    """tokens (B, L, D), scores (B, L), ok (B, L) bool -> (B, D). Excluded positions get
+    exactly zero weight; with none allowed the weights are all zero."""
+    w = torch.softmax(scores.float().masked_fill(~ok, -1e9), dim=1) * ok
+    return torch.einsum("bl,bld->bd", w.to(tokens.dtype), tokens)
 
 
 class AttentionPool(nn.Module):

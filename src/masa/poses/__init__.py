@@ -42,7 +42,15 @@ def guess_format(path: Path | str) -> str:
     if suffix in (".json", ".pkl", ".pickle"):
         return "coco-wholebody"
     if path.is_dir():
-        return "openpose"
+        files = [p for p in path.rglob("*") if p.is_file()]
+        suffixes = {p.suffix.lower() for p in files}
+        for ext, fmt in ((".pose", "pose"), (".parquet", "mediapipe-holistic"), (".pkl", "coco-wholebody")):
+            if ext in suffixes:
+                return fmt
+        if any(p.name.endswith("_keypoints.json") for p in files):
+            return "openpose"
+        if ".json" in suffixes:
+            return "coco-wholebody"
     raise ValueError(f"{path}: cannot tell the format from the name; give --format")
 
 

@@ -1,0 +1,62 @@
+"""`masa evaluate`: a released classifier on one split of a store.
+
+Writes metrics.json (Top-1/Top-5 per instance and per class, counts, optional label-range
+groups), scores.npz (ids, labels, class probabilities: the input of `masa fuse`),
+confusion.csv/.png and per_class.csv beside it.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from torch.utils.data import DataLoader
+
+from masa import release
+from masa.data.dataset import ClipDataset, collate_clips
+from masa.data.store import PoseStore
+from masa.evaluate import metrics, report
+from masa.train.distributed import setup
+from masa.train.finetune import predict
+
+
+def evaluate(checkpoint: Path | str, data: Path | str, split: str, out: Path | str, clips: int = 1,
+             groups: dict[str, tuple[int, int]] | None = None, batch_size: int = 64, device: str = "auto",
+             progress: bool = True) -> dict:
+    dev, _, _ = setup(device)
+    model, meta = release.load(checkpoint, dev)
+    store = PoseStore(data)
+    if store.classes and store.classes != meta["classes"]:
+        raise ValueError(f"{data} names {len(store.classes)} classes that differ from the model's {len(meta['classes'])}")
+    idx = np.array([i for i in store.indices(split) if store.labels[i] >= 0])
+    if len(idx) == 0:
+        raise ValueError(f"{data} has no labelled samples in split {split!r}")
+    dataset = ClipDataset(store, idx, meta["normalise"], meta["num_frames"], meta["sampling"], clips=clips)
+    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_clips)
+    scores, labels = predict(model, loader, dev, progress)
+    classes = meta["classes"]
+    result = {"checkpoint": str(checkpoint), "data": str(data), "split": split, "clips": clips,
+              **metrics.summarise(scores, labels, len(classes))}
+    if groups:
+        result["groups"] = metrics.by_label_range(scores, labels, groups)
+    out = Path(out)
+    folder = out.parent if out.suffix == ".json" else out
+    folder.mkdir(parents=True, exist_ok=True)
+    metrics_file = out if out.suffix == ".json" else out / "metrics.json"
+    metrics_file.write_text(json.dumps(result, indent=2))
+    np.savez(folder / "scores.npz", ids=np.array([store.ids[i] for i in idx]), labels=labels, scores=scores,
+             classes=np.array(classes))
+    report.write_confusion(folder / "confusion", metrics.confusion(scores, labels, len(classes)), classes)
+    hits = metrics.topk_hits(scores, labels, 1)
+    report.write_per_class(folder / "per_class.csv", metrics.per_class(hits, labels, len(classes)),
+                           np.bincount(labels, minlength=len(classes)), classes)
+    return result
+
+
+def format_metrics(m: dict) -> str:
+    lines = [f"{m['split']}: {m['samples']} samples, {m['classes_present']} classes present",
+             "  per instance  top-1 {top1_per_instance:.2%}  top-5 {top5_per_instance:.2%}".format(**m),
+             "  per class     top-1 {top1_per_class:.2%}  top-5 {top5_per_class:.2%}".format(**m)]
+    for name, g in m.get("groups", {}).items():
+        lines.append(f"  {name:<12}  top-1 {g['top1_per_instance']:.2%}  top-5 {g['top5_per_instance']:.2%}  ({g['samples']} samples)")
+    return "\n".join(lines)

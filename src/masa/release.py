@@ -1,0 +1,68 @@
+"""Release checkpoints: safetensors weights + a JSON config with the class list.
+
+    RELEASE/
+      model.safetensors   the classifier's tensors
+      config.json         {"format": "masa-classifier", "version": 1, "model": ModelConfig,
+                           "normalise": NormaliseConfig, "num_frames", "sampling", "classes"}
+
+Loading never unpickles anything. `load` also accepts a fine-tuning run directory (its
+`release/`) or the .safetensors file itself.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from masa import config as cfgmod
+from masa.model.classifier import MASAClassifier
+from masa.model.registry import get_size
+
+FORMAT = "masa-classifier"
+
+
+def save(path: Path | str, model: MASAClassifier, cfg: cfgmod.Config, classes: list[str]):
+    """Write the release folder atomically (temporary folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(tmp / "model.safetensors"))
+    meta = {
+        "format": FORMAT, "version": 1, "model": cfgmod.to_dict(cfg.model), "normalise": cfgmod.to_dict(cfg.normalise),
+        "num_frames": cfg.finetune.num_frames, "sampling": cfg.finetune.sampling, "classes": list(classes),
+    }
+    (tmp / "config.json").write_text(json.dumps(meta, indent=2))
+    if path.exists():
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+
+
+def locate(path: Path | str) -> Path:
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        return path.parent
+    if (path / "model.safetensors").exists():
+        return path
+    if (path / "release" / "model.safetensors").exists():
+        return path / "release"
+    raise FileNotFoundError(f"{path}: no model.safetensors here or in {path / 'release'}; "
+                            "give a release folder or a fine-tuning run directory")
+
+
+def load(path: Path | str, device="cpu") -> tuple[MASAClassifier, dict]:
+    """-> (classifier in eval mode, its config.json as a dict with `normalise` a NormaliseConfig)."""
+    folder = locate(path)
+    meta = json.loads((folder / "config.json").read_text())
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{folder}/config.json is not a masa classifier release")
+    model_cfg = cfgmod.from_dict(cfgmod.ModelConfig, meta["model"])
+    model = MASAClassifier(get_size(model_cfg.size), model_cfg, num_classes=len(meta["classes"]))
+    model.load_state_dict(load_file(str(folder / "model.safetensors"), device=str(device)))
+    meta["normalise"] = cfgmod.from_dict(cfgmod.NormaliseConfig, meta["normalise"])
+    return model.to(device).eval(), meta

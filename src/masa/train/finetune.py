@@ -1,0 +1,188 @@
+"""`masa finetune`: a pre-trained (or fresh) encoder plus a linear classifier, trained on
+labelled signs.
+
+The run directory holds config.json, metrics.jsonl (per epoch: loss, train and validation
+top-1, lr), TensorBoard events, checkpoints/last.pt (resume) and release/ (the best epoch by
+validation top-1, or the last when there is no validation split) in the release format.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from masa import config as cfgmod
+from masa import pretext, release
+from masa.data.dataset import ClipDataset, collate_clips
+from masa.data.store import PoseStore
+from masa.model.classifier import MASAClassifier
+from masa.model.encoder import xavier_init
+from masa.model.registry import get_size
+from masa.train import checkpoint, distributed
+from masa.train.pretrain import autocast_for
+
+log = logging.getLogger(__name__)
+
+
+def pretrained_state(init: Path | str) -> tuple[dict, dict]:
+    """A pre-training run directory or checkpoint -> (model state dict, its config dict)."""
+    path = Path(init)
+    if path.is_dir():
+        path = path / "checkpoints" / "last.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"no pre-training checkpoint at {path}")
+    state = checkpoint.load(path)
+    if state.get("kind") != "masa-pretrain":
+        raise ValueError(f"{path} is not a masa pre-training checkpoint")
+    return state["model"], state["config"]
+
+
+def training_indices(store: PoseStore, cfg: cfgmod.FinetuneConfig) -> np.ndarray:
+    """Labelled samples of the training splits; with labels_per_class, the first n of each
+    class in a seeded shuffle (the 'few labels' setting)."""
+    idx = np.array([i for i in range(len(store)) if store.splits[i] in cfg.train_splits and store.labels[i] >= 0])
+    if cfg.labels_per_class > 0:
+        idx = np.random.default_rng(cfg.seed).permutation(idx)
+        counts: dict[int, int] = {}
+        keep = []
+        for i in idx:
+            c = int(store.labels[i])
+            if counts.get(c, 0) < cfg.labels_per_class:
+                counts[c] = counts.get(c, 0) + 1
+                keep.append(i)
+        idx = np.sort(np.array(keep))
+    return idx
+
+
+def batch_inputs(batch: dict, device):
+    """Clip batch -> model inputs (xy in [0, 1], part presence, all frames valid)."""
+    xy, conf = batch["xy"].to(device), batch["conf"].to(device)
+    valid = torch.ones(xy.shape[:-2], dtype=torch.bool, device=device)
+    return xy / 256.0, pretext.part_presence(conf), valid
+
+
+@torch.no_grad()
+def predict(model, loader, device, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (N, C), averaged over test clips, and the labels (N,)."""
+    model.eval()
+    scores, labels = [], []
+    for batch in tqdm(loader, desc="predict", disable=not progress, leave=False):
+        xy, present, valid = batch_inputs(batch, device)
+        B = xy.shape[0]
+        logits = model(xy.flatten(0, 1), present.flatten(0, 1), valid.flatten(0, 1)) if xy.dim() == 5 else model(xy, present, valid)
+        probs = logits.float().softmax(-1).view(B, -1, logits.shape[-1]).mean(1)
+        scores.append(probs.cpu().numpy())
+        labels.append(batch["label"].numpy())
+    return np.concatenate(scores), np.concatenate(labels)
+
+
+def build_classifier(cfg: cfgmod.Config, num_classes: int, init: str | None):
+    """-> (classifier, the config whose model section matches the weights)."""
+    if init and str(init).lower() != "none":
+        state, pre_cfg = pretrained_state(init)
+        cfg.model = cfgmod.from_dict(cfgmod.ModelConfig, pre_cfg["model"])
+        cfg.normalise = cfgmod.from_dict(cfgmod.NormaliseConfig, pre_cfg["normalise"])
+        model = MASAClassifier(get_size(cfg.model.size), cfg.model, num_classes, cfg.finetune.dropout)
+        missing = model.load_encoder(state)
+        if missing:
+            raise ValueError(f"pre-training checkpoint lacks encoder weights: {missing[:5]}")
+    else:
+        model = MASAClassifier(get_size(cfg.model.size), cfg.model, num_classes, cfg.finetune.dropout)
+        xavier_init(model.encoder)
+    return model, cfg
+
+
+def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path | str, resume: bool = False,
+             progress: bool = True) -> dict:
+    """Train; returns {'best_val_top1', 'best_epoch', 'epochs'}."""
+    fc = cfg.finetune
+    out = Path(out)
+    device, _, _ = distributed.setup(fc.device)
+    last = out / "checkpoints" / "last.pt"
+    if last.exists() and not resume:
+        raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
+    store = PoseStore(data)
+    if not store.classes:
+        raise ValueError(f"{data} has no class names: import it with --labels to fine-tune")
+    train_idx = training_indices(store, fc)
+    if len(train_idx) == 0:
+        raise ValueError(f"{data} has no labelled samples in splits {fc.train_splits}")
+    val_idx = np.array([i for i in store.indices(fc.val_split) if store.labels[i] >= 0]) if fc.val_split else np.array([])
+
+    torch.manual_seed(fc.seed)
+    model, cfg = build_classifier(cfg, len(store.classes), init)
+    model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=fc.lr, momentum=fc.momentum, weight_decay=fc.weight_decay)
+    amp_ctx, scaler = autocast_for(device, fc.amp)
+    train_set = ClipDataset(store, train_idx, cfg.normalise, fc.num_frames, fc.sampling, train=True,
+                            hand_swap=fc.hand_swap, seed=fc.seed)
+    val_loader = None
+    if len(val_idx):
+        val_set = ClipDataset(store, val_idx, cfg.normalise, fc.num_frames, fc.sampling)
+        val_loader = DataLoader(val_set, batch_size=fc.batch_size, collate_fn=collate_clips, num_workers=fc.num_workers)
+
+    start_epoch, best, best_epoch = 0, -1.0, -1
+    if resume:
+        state = checkpoint.load(last)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch, best, best_epoch = state["epoch"], state["best"], state["best_epoch"]
+        checkpoint.set_rng_state(state["rng"])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(cfgmod.dumps(cfg))
+    from tensorboardX import SummaryWriter
+
+    writer = SummaryWriter(str(out / "tb"))
+    for epoch in range(start_epoch, fc.epochs):
+        lr = fc.lr * fc.lr_gamma ** sum(epoch >= m for m in fc.lr_milestones)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        train_set.set_epoch(epoch)
+        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(fc.seed * 1000 + epoch))
+        loader = DataLoader(train_set, batch_size=fc.batch_size, sampler=order.tolist(), collate_fn=collate_clips,
+                            num_workers=fc.num_workers, generator=torch.Generator().manual_seed(fc.seed))
+        model.train()
+        total, correct, seen = 0.0, 0, 0
+        for batch in tqdm(loader, desc=f"finetune {epoch}", disable=not progress, leave=False):
+            xy, present, valid = batch_inputs(batch, device)
+            labels = batch["label"].to(device)
+            with amp_ctx:
+                logits = model(xy, present, valid)
+                loss = F.cross_entropy(logits.float(), labels, label_smoothing=fc.label_smoothing)
+            if not torch.isfinite(loss):
+                raise RuntimeError(f"non-finite fine-tuning loss in epoch {epoch}; the run stops (last checkpoint: {last})")
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                loss.backward()
+                optimizer.step()
+            total += loss.item() * len(labels)
+            correct += int((logits.argmax(-1) == labels).sum())
+            seen += len(labels)
+        row = {"epoch": epoch, "lr": lr, "loss": total / seen, "train_top1": correct / seen}
+        if val_loader is not None:
+            scores, labels = predict(model, val_loader, device)
+            row["val_top1"] = float((scores.argmax(1) == labels).mean())
+        score = row.get("val_top1", epoch)  # without validation the last epoch is kept
+        if score > best:
+            best, best_epoch = score, epoch
+            release.save(out / "release", model, cfg, store.classes)
+        with open(out / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(row) + "\n")
+        for k, v in row.items():
+            if k != "epoch":
+                writer.add_scalar(f"finetune/{k}", v, epoch)
+        checkpoint.save(last, {"kind": "masa-finetune", "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                               "epoch": epoch + 1, "best": best, "best_epoch": best_epoch, "rng": checkpoint.rng_state()})
+        log.info("epoch %d: %s", epoch, row)
+    writer.close()
+    return {"best_val_top1": best if val_loader is not None else None, "best_epoch": best_epoch, "epochs": fc.epochs}

@@ -1,0 +1,156 @@
+"""Fine-tuning, evaluation, prediction, export, release files, rendering and the demo."""
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from masa import release
+from masa.cli import main
+from masa.config import resolve
+from masa.data.ingest import import_samples
+from masa.data.store import PoseStore
+from masa.data.synth import synthesise
+from masa.train import checkpoint
+from masa.train.finetune import build_classifier, finetune, training_indices
+from masa.train.pretrain import pretrain
+
+SYNTH = ["synth.num_classes=4", "synth.num_signers=3", "synth.val_signers=1", "synth.test_signers=1",
+         "synth.min_frames=20", "synth.max_frames=30"]
+QUICK = ["pretrain.batch_size=8", "pretrain.queue_size=16", "pretrain.epochs=2", "finetune.epochs=3",
+         "finetune.batch_size=8", "finetune.num_frames=16", "finetune.lr_milestones=2"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ft")
+    cfg = resolve(["tiny"], SYNTH + QUICK)
+    sources, labels = synthesise(cfg.synth)
+    import_samples(sources, root / "store", cfg.normalise, labels, progress=False)
+    pretrain(cfg, [root / "store"], root / "pre", progress=False)
+    finetune(resolve(["tiny"], SYNTH + QUICK), root / "store", str(root / "pre"), root / "ft", progress=False)
+    return root
+
+
+def test_pretrained_encoder_is_loaded(runs):
+    cfg = resolve(["tiny"], QUICK + ["model.positional=none"])  # the checkpoint's own model settings win
+    model, cfg = build_classifier(cfg, 4, str(runs / "pre"))
+    assert cfg.model.positional == "sinusoidal"
+    state = checkpoint.load(runs / "pre" / "checkpoints" / "last.pt")["model"]
+    for name, value in model.encoder.state_dict().items():
+        torch.testing.assert_close(value, state[f"encoder_q.{name}"])
+    scratch, _ = build_classifier(resolve(["tiny"]), 4, "none")
+    w = "embedding.hand.layers.0.spatial.weight"
+    assert not torch.equal(scratch.encoder.state_dict()[w], state[f"encoder_q.{w}"])
+
+
+def test_fine_tuning_keeps_the_best_validation_epoch(runs):
+    rows = [json.loads(line) for line in (runs / "ft" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [0, 1, 2] and all("val_top1" in r for r in rows)
+    assert [r["lr"] for r in rows] == pytest.approx([0.01, 0.01, 0.001])
+    best = int(np.argmax([r["val_top1"] for r in rows]))
+    state = checkpoint.load(runs / "ft" / "checkpoints" / "last.pt")
+    assert state["best_epoch"] == best and state["best"] == rows[best]["val_top1"]
+    model, meta = release.load(runs / "ft")
+    assert meta["classes"] == ["sign00a", "sign00b", "sign01a", "sign01b"] and meta["num_frames"] == 16
+
+
+def test_few_labels_per_class(runs):
+    store = PoseStore(runs / "store")
+    cfg = resolve(overrides=["finetune.labels_per_class=1"]).finetune
+    idx = training_indices(store, cfg)
+    assert len(idx) == 4 and sorted(store.labels[idx].tolist()) == [0, 1, 2, 3]
+    assert all(store.splits[i] == "train" for i in idx)
+
+
+def test_from_scratch_and_cli(runs, capsys):
+    out = runs / "scratch"
+    args = ["finetune", "--data", str(runs / "store"), "--init", "none", "--out", str(out), "--preset", "tiny", "--quiet"]
+    assert main(args + [s for o in QUICK for s in ("--set", o)]) == 0
+    assert "best validation top-1" in capsys.readouterr().out
+    assert (out / "release" / "model.safetensors").exists()
+
+
+def test_evaluate_writes_metrics_scores_and_confusion(runs, capsys):
+    out = runs / "eval"
+    assert main(["evaluate", "--checkpoint", str(runs / "ft"), "--data", str(runs / "store"), "--out", str(out),
+                 "--quiet", "--clips", "2", "--groups", "first=0-1", "second=2-3"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    z = np.load(out / "scores.npz")
+    assert m["samples"] == 12 == len(z["ids"]) and m["clips"] == 2
+    assert m["top1_per_instance"] == pytest.approx(float((z["scores"].argmax(1) == z["labels"]).mean()))
+    assert set(m["groups"]) == {"first", "second"} and m["groups"]["first"]["samples"] == 6
+    for name in ("confusion.csv", "confusion.png", "per_class.csv"):
+        assert (out / name).stat().st_size > 0
+    assert "per instance" in capsys.readouterr().out
+
+
+def test_predict_real_pose_files(runs, pose_samples, capsys):
+    assert main(["predict", "--checkpoint", str(runs / "ft"), str(pose_samples / "src"), "--top-k", "3", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert len(results) == 9
+    for r in results:
+        assert "error" not in r, r
+        probs = [t["probability"] for t in r["top"]]
+        assert len(probs) == 3 and probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-6
+
+
+def test_predict_reports_a_bad_file_and_goes_on(runs, tmp_path, capsys):
+    (tmp_path / "broken.pose").write_bytes(b"not a pose file")
+    code = main(["predict", "--checkpoint", str(runs / "ft"), str(tmp_path / "broken.pose")])
+    assert code == 1 and "error" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
+def test_export_matches_eager(runs, tmp_path, fmt):
+    from masa.export import FramesToLogits, example_input, export
+
+    path = export(runs / "ft", fmt, tmp_path / f"model.{fmt}")
+    model, meta = release.load(runs / "ft")
+    frames = example_input(meta["num_frames"], batch=3, seed=5)
+    with torch.no_grad():
+        eager = FramesToLogits(model).eval()(frames).numpy()
+    if fmt == "torchscript":
+        got = torch.jit.load(str(path))(frames).detach().numpy()
+    else:
+        import onnxruntime
+
+        got = onnxruntime.InferenceSession(str(path)).run(None, {"frames": frames.numpy()})[0]
+    np.testing.assert_allclose(got, eager, atol=1e-4, rtol=1e-4)
+    assert json.loads(path.with_suffix(".json").read_text())["num_frames"] == meta["num_frames"]
+
+
+def test_release_loads_without_unpickling(runs, monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("release loading must not unpickle")
+
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    model, meta = release.load(runs / "ft" / "release" / "model.safetensors")
+    assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def test_show_renders_store_samples_and_pose_files(runs, pose_samples, tmp_path, capsys):
+    store = PoseStore(runs / "store")
+    out = tmp_path / "a.gif"
+    assert main(["show", f"{runs / 'store'}:{store.ids[0]}", "--out", str(out), "--masks"]) == 0
+    from PIL import Image
+
+    gif = Image.open(out)
+    assert gif.n_frames == store.lengths[0]
+    assert main(["show", str(pose_samples / "src/python/tests/data/mediapipe.pose"), "--out", str(tmp_path / "b.gif")]) == 0
+    assert (tmp_path / "b.gif").stat().st_size > 1000
+
+
+def test_demo_in_a_reduced_setting(tmp_path):
+    from masa.demo import run_demo
+
+    overrides = SYNTH + QUICK + ["finetune.labels_per_class=1"]
+    report = run_demo(tmp_path / "demo", overrides, progress=False, say=lambda *_: None)
+    text = report.read_text()
+    assert "| pretrained |" in text and "| scratch |" in text
+    assert any(word in text for word in ("**helped**", "**did not help**", "**no clear difference**"))
+    for png in ("pretrain_losses.png", "finetune_accuracy.png", "eval-pretrained/confusion.png"):
+        assert (tmp_path / "demo" / png).stat().st_size > 1000
