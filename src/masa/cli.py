@@ -11,9 +11,6 @@ from masa import config as cfgmod
 
 log = logging.getLogger("masa")
 
-PENDING: dict[str, str] = {}  # commands whose issue has not landed yet: name -> what they will do
-
-
 def _size(text: str) -> tuple[float, float]:
     try:
         w, h = (float(v) for v in text.lower().replace("x", ",").split(","))
@@ -104,7 +101,8 @@ def cmd_demo(args) -> int:
     from masa.demo import run_demo
 
     path = run_demo(args.out, args.set or [], progress=not args.quiet)
-    print(Path(path).read_text().split("\n\n| model")[0].split("\n\n", 2)[-1])
+    text = Path(path).read_text()
+    print("\n" + text[text.index("\nPre-training"):text.index("![")].strip())
     print(f"\nreport: {path}")
     return 0
 
@@ -235,11 +233,6 @@ def cmd_show(args) -> int:
     return 0
 
 
-def cmd_pending(args) -> int:
-    print(f"masa {args.command}: {PENDING[args.command]} is not available in this version yet.", file=sys.stderr)
-    return 2
-
-
 # --- parser -------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="masa", description="Sign language recognition from pose keypoints (MASA).")
@@ -347,17 +340,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(func=cmd_demo)
 
-    for name, what in PENDING.items():
-        sp = sub.add_parser(name, help=f"{what} [not available yet]")
-        sp.add_argument("rest", nargs=argparse.REMAINDER)
-        sp.set_defaults(func=cmd_pending)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # our own messages at INFO, other libraries' only when they warn
+        logging.getLogger("masa").setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
     return args.func(args)
 
 

@@ -52,7 +52,7 @@ def run_demo(out: Path | str, overrides: list[str] | None = None, progress: bool
 
 
 def write_report(out: Path, cfg: cfgmod.Config, results: dict) -> Path:
-    pre = _jsonl(out / "pretrain" / "metrics.jsonl")
+    pre = _jsonl(out / "pretrain" / "metrics.jsonl")[1:]  # step 1 compares with a random queue: L_s ~ 0
     report.plot_curves(out / "pretrain_losses.png", {
         "L_m / first": ([r["step"] for r in pre], [r["loss_m"] / max(pre[0]["loss_m"], 1e-9) for r in pre]),
         "L_s": ([r["step"] for r in pre], [r["loss_s"] for r in pre]),

@@ -25,7 +25,7 @@ from masa.model.classifier import MASAClassifier
 from masa.model.encoder import xavier_init
 from masa.model.registry import get_size
 from masa.train import checkpoint, distributed
-from masa.train.pretrain import autocast_for
+from masa.train.amp import autocast_for, optimiser_step
 
 log = logging.getLogger(__name__)
 
@@ -157,14 +157,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
                 loss = F.cross_entropy(logits.float(), labels, label_smoothing=fc.label_smoothing)
             if not torch.isfinite(loss):
                 raise RuntimeError(f"non-finite fine-tuning loss in epoch {epoch}; the run stops (last checkpoint: {last})")
-            optimizer.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                loss.backward()
-                optimizer.step()
+            optimiser_step(loss, optimizer, scaler)
             total += loss.item() * len(labels)
             correct += int((logits.argmax(-1) == labels).sum())
             seen += len(labels)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from masa.data.dataset import PoseDataset, collate
 from masa.data.store import StoreSet
 from masa.model.registry import create_model
 from masa.train import checkpoint, distributed
+from masa.train.amp import autocast_for, optimiser_step
 from masa.train.schedule import learning_rate
 
 log = logging.getLogger(__name__)
@@ -37,18 +37,6 @@ def epoch_batches(n: int, global_batch: int, seed: int, epoch: int) -> list[np.n
     """The epoch's shuffled global batches (last incomplete one dropped), the same on every rank."""
     order = np.random.default_rng([seed, epoch]).permutation(n)
     return [order[i : i + global_batch] for i in range(0, n - global_batch + 1, global_batch)]
-
-
-def autocast_for(device: torch.device, amp: str):
-    if amp == "auto":
-        amp = "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "none"
-    if amp == "none":
-        return nullcontext(), None
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
-    if dtype is None:
-        raise ValueError(f"unknown amp setting {amp!r} (auto | bf16 | fp16 | none)")
-    scaler = torch.amp.GradScaler(device.type) if amp == "fp16" else None
-    return torch.autocast(device.type, dtype=dtype), scaler
 
 
 def compute_losses(model, raw, batch, cfg: cfgmod.Config, generator, lam: float, device):
@@ -166,14 +154,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
                 raise NonFiniteLoss(f"non-finite loss at step {step + 1} (epoch {epoch}, batch {i}): "
                                     f"L_m={parts['loss_m'].item():.4g}, L_s={parts['loss_s'].item():.4g}; "
                                     f"the run stops here, the last good checkpoint is {last_ckpt}")
-            optimizer.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                loss.backward()
-                optimizer.step()
+            optimiser_step(loss, optimizer, scaler)
             if keys is not None:
                 raw.enqueue(distributed.all_gather(keys))
             step += 1

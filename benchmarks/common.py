@@ -1,0 +1,58 @@
+"""What every benchmark prints first: the machine, and a float32 matmul as the yardstick."""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import torch
+
+
+def cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine(device: torch.device) -> str:
+    gpu = f", GPU {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""
+    return (f"machine: {cpu_model()} ({os.cpu_count()} logical CPUs), torch {torch.__version__}, "
+            f"threads {torch.get_num_threads()}, device {device}{gpu}")
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_flops(device: torch.device, n: int = 2048, seconds: float = 2.0, dtype=torch.float32) -> float:
+    """Achieved FLOP/s of an n x n matmul on this device and thread count."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    a @ b
+    sync(device)
+    runs, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        runs += 1
+    sync(device)
+    return 2 * n**3 * runs / (time.perf_counter() - start)
+
+
+def base_parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (the reference figures use 1)")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    return p
+
+
+def setup(args) -> torch.device:
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    print(machine(device))
+    return device
