@@ -134,3 +134,20 @@ def test_dense_inference_path_equals_the_gathered_one():
         dense = emb(xy, valid)  # eval and no mask: the dense path
         gathered = emb(xy, valid, masked=torch.zeros(3, 14, 3, dtype=torch.bool), mask_token=torch.zeros(64))
     torch.testing.assert_close(dense, gathered, atol=1e-5, rtol=1e-5)
+
+
+def test_graph_conv_equals_the_linear_first_definition():
+    from masa.model.embedding import GraphConv
+    from masa.model.graph import hand_graph
+
+    torch.manual_seed(0)
+    A = hand_graph()
+    conv = GraphConv(5, 7, A, residual="none").eval()
+    x = torch.randn(3, 21, 5)
+    K = A.shape[0]
+    W = conv.weight.view(7, K, 5).permute(1, 0, 2)  # W_k[c, i]
+    b = conv.bias.view(K, 7)
+    per_kernel = torch.einsum("nvi,kci->nkvc", x, W) + b[None, :, None, :]  # W_k x_v + b_k
+    spatial = torch.einsum("nkvc,kvw->nwc", per_kernel, A)
+    expected = torch.relu(conv.bn2(conv.point(torch.relu(conv.bn1(spatial.reshape(-1, 7))).view(3, 21, 7)).reshape(-1, 7)).view(3, 21, 7))
+    torch.testing.assert_close(conv(x), expected, atol=1e-5, rtol=1e-5)

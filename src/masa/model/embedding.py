@@ -8,6 +8,7 @@ padding frames at exactly zero so they never leak into real ones.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from masa import skeleton as sk
@@ -21,13 +22,23 @@ def batchnorm_last(bn: nn.BatchNorm1d, x: torch.Tensor) -> torch.Tensor:
 
 class GraphConv(nn.Module):
     """ST-GCN unit on one frame: spatial conv over K kernels, BN-ReLU-dropout, 1x1 conv, BN,
-    dropout, residual (none / identity / 1x1 conv + BN), ReLU.   x: (N, V, C_in) -> (N, V, C_out)"""
+    dropout, residual (none / identity / 1x1 conv + BN), ReLU.   x: (N, V, C_in) -> (N, V, C_out)
+
+    The spatial conv out[w] = sum_k sum_v A[k, v, w] (W_k x[v] + b_k) is computed graph-first:
+    aggregate the inputs over each kernel, then one matmul with the K weights side by side.
+    Same function and parameters as linear-first, at half the cost (no permuted copies)."""
 
     def __init__(self, c_in: int, c_out: int, A: torch.Tensor, residual: str, dropout: float = 0.05):
         super().__init__()
-        self.register_buffer("A", A, persistent=False)
-        self.c_out = c_out
-        self.spatial = nn.Linear(c_in, A.shape[0] * c_out)
+        K, V, W = A.shape
+        self.register_buffer("A_rows", A.permute(2, 0, 1).reshape(W * K, V).contiguous(), persistent=False)
+        self.register_buffer("A_colsum", A.sum(dim=1).T.contiguous(), persistent=False)  # (W, K)
+        self.kernels, self.c_out = K, c_out
+        self.weight = nn.Parameter(torch.empty(c_out, K * c_in))  # [c, k * C_in + i] = W_k[c, i]
+        self.bias = nn.Parameter(torch.empty(K * c_out))
+        bound = c_in**-0.5  # as nn.Linear(c_in, K * c_out) would initialise
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
         self.bn1 = nn.BatchNorm1d(c_out)
         self.point = nn.Linear(c_out, c_out)
         self.bn2 = nn.BatchNorm1d(c_out)
@@ -37,9 +48,9 @@ class GraphConv(nn.Module):
             self.res_fc, self.res_bn = nn.Linear(c_in, c_out), nn.BatchNorm1d(c_out)
 
     def forward(self, x):
-        N, V, _ = x.shape
-        y = self.spatial(x).view(N, V, -1, self.c_out)
-        y = torch.einsum("nvkc,kvw->nwc", y, self.A)
+        N, V, C = x.shape
+        z = torch.matmul(self.A_rows, x).view(N, -1, self.kernels * C)  # (N, W, K * C_in)
+        y = F.linear(z, self.weight) + self.A_colsum @ self.bias.view(self.kernels, self.c_out)
         y = self.drop(torch.relu(batchnorm_last(self.bn1, y)))
         y = self.drop(batchnorm_last(self.bn2, self.point(y)))
         if self.residual == "identity":
@@ -117,7 +128,7 @@ class TemporalBlocks(nn.Module):
     def forward(self, x, valid):
         """x: (B, T, D), valid: (B, T) bool -> (B, T, D)."""
         v = valid[:, None, :].to(x.dtype)
-        y = x.transpose(1, 2) * v
+        y = (x.transpose(1, 2) * v).contiguous()  # (B, D, T) in memory: the fast convolution path
         for block in self.blocks:
             y = block(y, v)
         return y.transpose(1, 2)
