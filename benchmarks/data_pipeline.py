@@ -51,12 +51,8 @@ def masking_rate(device, B: int, T: int, repeats: int = 20) -> float:
     valid = torch.ones(B, T, dtype=torch.bool, device=device)
     gen = torch.Generator(device=device).manual_seed(0)
 
-    def once():
-        target, weight = pretext.targets(xy, conf, valid, "motion", (3,))
-        m, w = pretext.motion_residuals(xy, conf, valid, 3)
-        pretext.ma_mask(m, w, valid, cfg, gen)
-        pretext.sa_mask(valid, cfg, gen)
-        pretext.part_presence(conf)
+    def once():  # exactly what a pre-training step computes before the model
+        pretext.make_views(xy, conf, valid, cfg, gen)
 
     once()
     sync(device)

@@ -35,16 +35,20 @@ def motion_residuals(xy, conf, valid, k: int):
     return (ahead - xy) * okf[..., None], conf * conf_ahead * okf
 
 
-def targets(xy, conf, valid, kind: str, intervals: tuple[int, ...]):
+def targets(xy, conf, valid, kind: str, intervals: tuple[int, ...], first=None):
     """Reconstruction targets and their per-joint weights.
 
     kind 'motion': residuals for each interval, concatenated -> (B, T, 49, 2n), w (B, T, 49, n);
-    kind 'joints': the static coordinates -> (B, T, 49, 2), w = conf (B, T, 49, 1)."""
+    kind 'joints': the static coordinates -> (B, T, 49, 2), w = conf (B, T, 49, 1).
+    `first`: the (m, w) of intervals[0] when already computed."""
     if kind == "joints":
         return xy * valid[..., None, None], (conf * valid[..., None])[..., None]
     if kind != "motion":
         raise ValueError(f"unknown target {kind!r} (motion | joints)")
-    pairs = [motion_residuals(xy, conf, valid, k) for k in intervals]
+    pairs = [first or motion_residuals(xy, conf, valid, intervals[0])]
+    pairs += [motion_residuals(xy, conf, valid, k) for k in intervals[1:]]
+    if len(pairs) == 1:
+        return pairs[0][0], pairs[0][1][..., None]
     return torch.cat([m for m, _ in pairs], dim=-1), torch.stack([w for _, w in pairs], dim=-1)
 
 
@@ -61,7 +65,7 @@ def candidates_paper(m, w, valid, motion_threshold: float = 5.0, moving_ratio: f
     (w = c_t c_{t+k} > 0) and |m| > eps_m; a frame is a candidate for a part when at least
     `moving_ratio` of its valid joints move.   m (B, T, 49, 2), w (B, T, 49) -> (B, T, 3)."""
     ok = w > 0
-    moving = ok & (m.norm(dim=-1) > motion_threshold)
+    moving = ok & ((m * m).sum(dim=-1) > motion_threshold**2)
     out = []
     for s in PART_SLICES:
         n_ok = ok[..., s].sum(-1)
@@ -110,3 +114,13 @@ def sa_mask(valid, cfg, generator=None):
 def part_presence(conf):
     """(B, T, 49) -> (B, T, 3) bool: the part has at least one confident joint."""
     return torch.stack([(conf[..., s] > 0).any(-1) for s in PART_SLICES], dim=-1)
+
+
+def make_views(xy, conf, valid, cfg, generator=None, with_sa: bool = True):
+    """Everything a pre-training step needs from a batch, in one pass:
+    targets (B, T, 49, C), weights (B, T, 49, C // 2), MA mask, SA mask (or None), part presence."""
+    first = motion_residuals(xy, conf, valid, cfg.interval)
+    target, weight = targets(xy, conf, valid, cfg.target, (cfg.interval, *cfg.extra_intervals), first)
+    ma = ma_mask(*first, valid, cfg, generator)
+    sa = sa_mask(valid, cfg, generator) if with_sa else None
+    return target, weight, ma, sa, part_presence(conf)

@@ -45,12 +45,7 @@ def compute_losses(model, raw, batch, cfg: cfgmod.Config, generator, lam: float,
     pc, tc = cfg.pretext, cfg.pretrain
     xy, conf, valid = (batch[k].to(device, non_blocking=True) for k in ("xy", "conf", "valid"))
     with torch.no_grad():
-        intervals = (pc.interval, *pc.extra_intervals)
-        target, weight = pretext.targets(xy, conf, valid, pc.target, intervals)
-        m, w = pretext.motion_residuals(xy, conf, valid, pc.interval)
-        ma = pretext.ma_mask(m, w, valid, pc, generator)
-        sa = pretext.sa_mask(valid, pc, generator) if tc.lambda_s > 0 else None
-        present = pretext.part_presence(conf)
+        target, weight, ma, sa, present = pretext.make_views(xy, conf, valid, pc, generator, with_sa=tc.lambda_s > 0)
     if sa is not None:
         raw.momentum_update(tc.momentum)
     out = model(xy / 256.0, present, valid, ma, sa, with_decoder=tc.ma_weight > 0)
