@@ -41,7 +41,7 @@ def test_pretrained_encoder_is_loaded(runs):
     for name, value in model.encoder.state_dict().items():
         torch.testing.assert_close(value, state[f"encoder_q.{name}"])
     scratch, _ = build_classifier(resolve(["tiny"]), 4, "none")
-    w = "embedding.hand.layers.0.spatial.weight"
+    w = "embedding.hand.layers.0.weight"
     assert not torch.equal(scratch.encoder.state_dict()[w], state[f"encoder_q.{w}"])
 
 
@@ -154,3 +154,10 @@ def test_demo_in_a_reduced_setting(tmp_path):
     assert any(word in text for word in ("**helped**", "**did not help**", "**no clear difference**"))
     for png in ("pretrain_losses.png", "finetune_accuracy.png", "eval-pretrained/confusion.png"):
         assert (tmp_path / "demo" / png).stat().st_size > 1000
+
+
+def test_runs_are_never_overwritten_and_resume_needs_a_run(runs, tmp_path):
+    with pytest.raises(FileExistsError, match="--resume"):
+        finetune(resolve(["tiny"], SYNTH + QUICK), runs / "store", "none", runs / "ft", progress=False)
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        finetune(resolve(["tiny"], SYNTH + QUICK), runs / "store", "none", tmp_path / "new", resume=True, progress=False)

@@ -57,7 +57,7 @@ def import_samples(
     estimated = 0
     matched: set[str] = set()
     try:
-        for src in tqdm(sources, desc="import", unit=" samples", disable=not progress):
+        for src in tqdm(sources, desc="import", unit=" samples", disable=None if progress else True):
             reason, label, split, signer = None, -1, "", ""
             if src.id in writer:
                 reason = "duplicate sample id"

@@ -25,6 +25,16 @@ def load(path: Path | str, map_location="cpu") -> dict:
     return torch.load(path, map_location=map_location, weights_only=True)
 
 
+def last_of_run(out: Path | str, resume: bool) -> Path:
+    """The run's resume checkpoint, refusing to overwrite a run or to resume a missing one."""
+    last = Path(out) / "checkpoints" / "last.pt"
+    if last.exists() and not resume:
+        raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
+    if resume and not last.exists():
+        raise FileNotFoundError(f"nothing to resume: {last} does not exist")
+    return last
+
+
 def rng_state(generator: torch.Generator | None = None) -> dict:
     state = {
         "python": list(random.getstate()[1]) + [random.getstate()[2] or 0],

@@ -72,7 +72,7 @@ def predict(model, loader, device, progress: bool = False) -> tuple[np.ndarray, 
     """Class probabilities (N, C), averaged over test clips, and the labels (N,)."""
     model.eval()
     scores, labels = [], []
-    for batch in tqdm(loader, desc="predict", disable=not progress, leave=False):
+    for batch in tqdm(loader, desc="predict", disable=None if progress else True, leave=False):
         xy, present, valid = batch_inputs(batch, device)
         B = xy.shape[0]
         logits = model(xy.flatten(0, 1), present.flatten(0, 1), valid.flatten(0, 1)) if xy.dim() == 5 else model(xy, present, valid)
@@ -104,9 +104,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
     fc = cfg.finetune
     out = Path(out)
     device, _, _ = distributed.setup(fc.device)
-    last = out / "checkpoints" / "last.pt"
-    if last.exists() and not resume:
-        raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
+    last = checkpoint.last_of_run(out, resume)
     store = PoseStore(data)
     if not store.classes:
         raise ValueError(f"{data} has no class names: import it with --labels to fine-tune")
@@ -149,7 +147,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
                             num_workers=fc.num_workers, generator=torch.Generator().manual_seed(fc.seed))
         model.train()
         total, correct, seen = 0.0, 0, 0
-        for batch in tqdm(loader, desc=f"finetune {epoch}", disable=not progress, leave=False):
+        for batch in tqdm(loader, desc=f"finetune {epoch}", disable=None if progress else True, leave=False):
             xy, present, valid = batch_inputs(batch, device)
             labels = batch["label"].to(device)
             with amp_ctx:
@@ -176,6 +174,6 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
                 writer.add_scalar(f"finetune/{k}", v, epoch)
         checkpoint.save(last, {"kind": "masa-finetune", "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                "epoch": epoch + 1, "best": best, "best_epoch": best_epoch, "rng": checkpoint.rng_state()})
-        log.info("epoch %d: %s", epoch, row)
+        log.debug("epoch %d: %s", epoch, row)
     writer.close()
     return {"best_val_top1": best if val_loader is not None else None, "best_epoch": best_epoch, "epochs": fc.epochs}

@@ -63,11 +63,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
     tc = cfg.pretrain
     out = Path(out)
     device, rank, world = distributed.setup(tc.device)
-    last_ckpt = out / "checkpoints" / "last.pt"
-    if last_ckpt.exists() and not resume:
-        raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
-    if resume and not last_ckpt.exists():
-        raise FileNotFoundError(f"nothing to resume: {last_ckpt} does not exist")
+    last_ckpt = checkpoint.last_of_run(out, resume)
 
     stores = StoreSet(data, splits=splits, exclude=None if splits else ["test"])  # never the test split by default
     dataset = PoseDataset(stores, cfg.normalise, tc.max_frames)
@@ -137,7 +133,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
                             generator=torch.Generator().manual_seed(tc.seed), persistent_workers=False,
                             pin_memory=device.type == "cuda")
         lam = losses.lambda_s(epoch, tc.lambda_s, tc.lambda_ramp_epochs)
-        bar = tqdm(loader, desc=f"epoch {epoch}", disable=not (progress and distributed.is_main()), leave=False)
+        bar = tqdm(loader, desc=f"epoch {epoch}", disable=None if progress and distributed.is_main() else True, leave=False)
         tick = time.perf_counter()
         for i, batch in enumerate(bar, start=first):
             lr = learning_rate(epoch + i / len(batches), tc)
