@@ -206,28 +206,14 @@ def cmd_fuse(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from masa.config import NormaliseConfig, PretextConfig
-    from masa.data.store import PoseStore
-    from masa.evaluate.show import render_gif, strategy_masks
-    from masa.poses import ImportOptions, read_pose
-    from masa.poses.normalise import normalise, truncate_confidence
+    from masa.config import PretextConfig
+    from masa.evaluate.show import load_frames, render_gif, strategy_masks
 
-    target = args.target
-    store_path, _, sample = target.rpartition(":")
-    norm = NormaliseConfig()
-    if store_path and (Path(store_path) / "meta.json").exists():
-        store = PoseStore(store_path)
-        index = int(sample) if sample.isdigit() and sample not in store.ids else store.find(sample)
-        frames, label = store[index]
-        title = f"{store.ids[index]}" + (f" ({store.classes[label]})" if 0 <= label < len(store.classes) else "")
-    else:
-        pose = read_pose(target, args.format, ImportOptions(image_size=args.image_size))
-        frames, _ = normalise(pose, norm)
-        title = Path(target).name
-    if len(frames) == 0:
-        print(f"masa show: {target}: no frame in which a hand was found", file=sys.stderr)
+    try:
+        frames, title = load_frames(args.target, args.format, args.image_size)
+    except (FileNotFoundError, KeyError, ValueError) as err:
+        print(f"masa show: {err}", file=sys.stderr)
         return 1
-    frames = truncate_confidence(frames, norm)
     masks = strategy_masks(frames, PretextConfig()) if args.masks else None
     print(f"wrote {render_gif(frames, args.out, title, masks)}")
     return 0

@@ -14,10 +14,31 @@ import torch
 
 from masa import pretext
 from masa import skeleton as sk
-from masa.config import PretextConfig
+from masa.config import NormaliseConfig, PretextConfig
 
 PART_COLOURS = {"right hand": "tab:red", "left hand": "tab:blue", "body": "tab:green"}
 STRATEGIES = ("motion-paper", "motion-code", "random")
+
+
+def load_frames(target: str, fmt: str | None = None, image_size=None) -> tuple[np.ndarray, str]:
+    """'STORE:SAMPLE' (id or index) or a pose file -> (frames (T, 49, 3) after eps_c, title)."""
+    from masa.data.store import PoseStore
+    from masa.poses import ImportOptions, read_pose
+    from masa.poses.normalise import normalise, truncate_confidence
+
+    norm = NormaliseConfig()
+    store_path, _, sample = target.rpartition(":")
+    if store_path and (Path(store_path) / "meta.json").exists():
+        store = PoseStore(store_path)
+        index = int(sample) if sample.isdigit() and sample not in store.ids else store.find(sample)
+        frames, label = store[index]
+        title = store.ids[index] + (f" ({store.classes[label]})" if 0 <= label < len(store.classes) else "")
+    else:
+        frames, _ = normalise(read_pose(target, fmt, ImportOptions(image_size=image_size)), norm)
+        title = Path(target).name
+    if len(frames) == 0:
+        raise ValueError(f"{target}: no frame in which a hand was found")
+    return truncate_confidence(frames, norm), title
 
 
 def strategy_masks(frames: np.ndarray, cfg: PretextConfig, seed: int = 0) -> dict[str, np.ndarray]:
