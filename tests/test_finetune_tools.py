@@ -148,8 +148,9 @@ def test_demo_in_a_reduced_setting(tmp_path):
     from masa.demo import run_demo
 
     overrides = SYNTH + QUICK + ["finetune.labels_per_class=1"]
-    report = run_demo(tmp_path / "demo", overrides, progress=False, say=lambda *_: None)
+    report, summary = run_demo(tmp_path / "demo", overrides, progress=False, say=lambda *_: None)
     text = report.read_text()
+    assert summary in text and summary.startswith("Pre-training")
     assert "| pretrained |" in text and "| scratch |" in text
     assert any(word in text for word in ("**helped**", "**did not help**", "**no clear difference**"))
     for png in ("pretrain_losses.png", "finetune_accuracy.png", "eval-pretrained/confusion.png"):

@@ -99,7 +99,6 @@ def test_interrupted_import_leaves_no_store(tmp_path):
     def boom():
         raise KeyboardInterrupt
 
-    kp = np.zeros((1, 49, 2))
     sources = [SampleSource("x", tmp_path / "x", boom)]
     with pytest.raises(KeyboardInterrupt):
         import_samples(sources, tmp_path / "st", NormaliseConfig(), progress=False)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from masa import config as cfgmod
 
-log = logging.getLogger("masa")
 
 def _size(text: str) -> tuple[float, float]:
     try:
@@ -100,10 +99,8 @@ def cmd_data_synth(args) -> int:
 def cmd_demo(args) -> int:
     from masa.demo import run_demo
 
-    path = run_demo(args.out, args.set or [], progress=not args.quiet)
-    text = Path(path).read_text()
-    print("\n" + text[text.index("\nPre-training"):text.index("![")].strip())
-    print(f"\nreport: {path}")
+    path, summary = run_demo(args.out, args.set or [], progress=not args.quiet)
+    print(f"\n{summary}\n\nreport: {path}")
     return 0
 
 

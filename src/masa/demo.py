@@ -29,7 +29,7 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def run_demo(out: Path | str, overrides: list[str] | None = None, progress: bool = True, say=print) -> Path:
+def run_demo(out: Path | str, overrides: list[str] | None = None, progress: bool = True, say=print) -> tuple[Path, str]:
     out = Path(out)
     cfg = cfgmod.resolve(["tiny"], DEMO + list(overrides or []))
     for sub in ("store", "pretrain", "finetune-pretrained", "finetune-scratch", "eval-pretrained", "eval-scratch"):
@@ -51,7 +51,8 @@ def run_demo(out: Path | str, overrides: list[str] | None = None, progress: bool
     return write_report(out, cfg, results)
 
 
-def write_report(out: Path, cfg: cfgmod.Config, results: dict) -> Path:
+def write_report(out: Path, cfg: cfgmod.Config, results: dict) -> tuple[Path, str]:
+    """-> (report.md, its verdict and metrics table as text)."""
     pre = _jsonl(out / "pretrain" / "metrics.jsonl")[1:]  # step 1 compares with a random queue: L_s ~ 0
     report.plot_curves(out / "pretrain_losses.png", {
         "L_m / first": ([r["step"] for r in pre], [r["loss_m"] / max(pre[0]["loss_m"], 1e-9) for r in pre]),
@@ -71,22 +72,20 @@ def write_report(out: Path, cfg: cfgmod.Config, results: dict) -> Path:
         verdict = f"Pre-training **did not help** here: {gain:.1%} top-1 against training from scratch."
     else:
         verdict = f"Pre-training made **no clear difference** here ({gain:+.1%} top-1, within one test sample)."
+    summary = [verdict, "", "| model | test samples | top-1 P-I | top-5 P-I | top-1 P-C | top-5 P-C |", "|---|---|---|---|---|---|"]
+    for name, m in results.items():
+        summary.append(f"| {name} | {m['samples']} | {m['top1_per_instance']:.1%} | {m['top5_per_instance']:.1%} | "
+                       f"{m['top1_per_class']:.1%} | {m['top5_per_class']:.1%} |")
     lines = [
         "# masa demo report", "",
         f"Synthetic signs: {cfg.synth.num_classes} classes (time-reversed pairs), {cfg.synth.num_signers} signers, "
         f"{cfg.synth.repeats} repetitions; test = the last {cfg.synth.test_signers} signers. Model `{cfg.model.size}`; "
         f"pre-training {cfg.pretrain.epochs} epochs on all non-test samples without labels; fine-tuning "
         f"{cfg.finetune.epochs} epochs on {cfg.finetune.labels_per_class or 'all'} labelled samples per class.", "",
-        verdict, "",
-        "| model | test samples | top-1 P-I | top-5 P-I | top-1 P-C | top-5 P-C |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, m in results.items():
-        lines.append(f"| {name} | {m['samples']} | {m['top1_per_instance']:.1%} | {m['top5_per_instance']:.1%} | "
-                     f"{m['top1_per_class']:.1%} | {m['top5_per_class']:.1%} |")
-    lines += ["", "![pre-training losses](pretrain_losses.png)", "", "![fine-tuning](finetune_accuracy.png)", "",
+        *summary,
+        "", "![pre-training losses](pretrain_losses.png)", "", "![fine-tuning](finetune_accuracy.png)", "",
               "Confusion matrix of the pre-trained model on the test signers:", "",
               "![confusion](eval-pretrained/confusion.png)", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines))
-    return path
+    return path, "\n".join(summary)

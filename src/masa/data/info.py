@@ -11,10 +11,13 @@ from masa.skeleton import LEFT_HAND, RIGHT_HAND
 
 def summarise(store: PoseStore) -> dict:
     """Counts per split and class, length statistics and missing-hand ratios."""
-    conf = store.frames[..., 2]
-    right = (conf[:, RIGHT_HAND] > 0).any(axis=1)
-    left = (conf[:, LEFT_HAND] > 0).any(axis=1)
-    n = max(len(conf), 1)
+    frames, chunk = store.frames, 1 << 20  # read in chunks: a large store does not fit in memory
+    right = left = either = 0
+    for start in range(0, len(frames), chunk):
+        conf = frames[start : start + chunk, :, 2]
+        r, l_ = (conf[:, RIGHT_HAND] > 0).any(axis=1), (conf[:, LEFT_HAND] > 0).any(axis=1)
+        right, left, either = right + int(r.sum()), left + int(l_.sum()), either + int((r | l_).sum())
+    n = max(len(frames), 1)
     lengths = store.lengths
     per_split = Counter(s or "(none)" for s in store.splits)
     per_class: dict[str, Counter] = {}
@@ -24,7 +27,7 @@ def summarise(store: PoseStore) -> dict:
     return {
         "path": str(store.path),
         "samples": len(store),
-        "frames": int(len(conf)),
+        "frames": int(len(frames)),
         "classes": len(store.classes),
         "per_split": dict(per_split),
         "per_class": {k: dict(v) for k, v in sorted(per_class.items())},
@@ -33,8 +36,7 @@ def summarise(store: PoseStore) -> dict:
             "median": float(np.median(lengths)) if len(lengths) else 0.0, "max": int(lengths.max()) if len(lengths) else 0,
         },
         "missing": {
-            "right_hand": float(1 - right.sum() / n), "left_hand": float(1 - left.sum() / n),
-            "both_hands": float(1 - (right | left).sum() / n),
+            "right_hand": 1 - right / n, "left_hand": 1 - left / n, "both_hands": 1 - either / n,
         },
         "normalise": store.meta.get("normalise", {}),
     }

@@ -68,9 +68,9 @@ class MASAPretrainer(nn.Module):
     @torch.no_grad()
     def momentum_update(self, momentum: float):
         """theta_k <- m theta_k + (1 - m) theta_q, before the keys are computed."""
-        for q, k in ((self.encoder_q, self.encoder_k), (self.projector_q, self.projector_k)):
-            for pq, pk in zip(q.parameters(), k.parameters()):
-                pk.mul_(momentum).add_(pq.detach(), alpha=1 - momentum)
+        k = list(self.encoder_k.parameters()) + list(self.projector_k.parameters())
+        q = list(self.encoder_q.parameters()) + list(self.projector_q.parameters())
+        torch._foreach_lerp_(k, q, 1 - momentum)  # one fused update instead of a loop over parameters
 
     @torch.no_grad()
     def enqueue(self, keys: torch.Tensor):
@@ -86,7 +86,7 @@ class MASAPretrainer(nn.Module):
     def contrastive_logits(self, q, k):
         """q, k (B, P) normalised -> logits (B, 1 + K); the positive is column 0."""
         positive = (q * k).sum(dim=1, keepdim=True)
-        negative = q @ self.queue.clone().detach().to(q.dtype)
+        negative = q @ self.queue.to(q.dtype)  # a buffer: no gradient; enqueued only after backward
         return torch.cat([positive, negative], dim=1) / self.temperature
 
     # --- forward ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,14 @@ def save(path: Path | str, state: dict):
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def copy(src: Path | str, dst: Path | str):
+    """Copy a written checkpoint under another name, atomically (no second serialisation)."""
+    dst = Path(dst)
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
 
 
 def load(path: Path | str, map_location="cpu") -> dict:

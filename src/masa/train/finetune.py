@@ -26,6 +26,7 @@ from masa.model.encoder import xavier_init
 from masa.model.registry import get_size
 from masa.train import checkpoint, distributed
 from masa.train.amp import autocast_for, optimiser_step
+from masa.train.schedule import step_decay
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
 
     writer = SummaryWriter(str(out / "tb"))
     for epoch in range(start_epoch, fc.epochs):
-        lr = fc.lr * fc.lr_gamma ** sum(epoch >= m for m in fc.lr_milestones)
+        lr = step_decay(fc.lr, fc.lr_gamma, fc.lr_milestones, epoch)
         for group in optimizer.param_groups:
             group["lr"] = lr
         train_set.set_epoch(epoch)
@@ -146,7 +147,9 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
         loader = DataLoader(train_set, batch_size=fc.batch_size, sampler=order.tolist(), collate_fn=collate_clips,
                             num_workers=fc.num_workers, generator=torch.Generator().manual_seed(fc.seed))
         model.train()
-        total, correct, seen = 0.0, 0, 0
+        total = torch.zeros((), device=device)  # summed on the device: no sync per step
+        correct = torch.zeros((), dtype=torch.long, device=device)
+        seen = 0
         for batch in tqdm(loader, desc=f"finetune {epoch}", disable=None if progress else True, leave=False):
             xy, present, valid = batch_inputs(batch, device)
             labels = batch["label"].to(device)
@@ -156,10 +159,10 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
             if not torch.isfinite(loss):
                 raise RuntimeError(f"non-finite fine-tuning loss in epoch {epoch}; the run stops (last checkpoint: {last})")
             optimiser_step(loss, optimizer, scaler)
-            total += loss.item() * len(labels)
-            correct += int((logits.argmax(-1) == labels).sum())
+            total += loss.detach() * len(labels)
+            correct += (logits.argmax(-1) == labels).sum()
             seen += len(labels)
-        row = {"epoch": epoch, "lr": lr, "loss": total / seen, "train_top1": correct / seen}
+        row = {"epoch": epoch, "lr": lr, "loss": total.item() / seen, "train_top1": correct.item() / seen}
         if val_loader is not None:
             scores, labels = predict(model, val_loader, device)
             row["val_top1"] = float((scores.argmax(1) == labels).mean())

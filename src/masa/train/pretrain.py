@@ -112,7 +112,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
 
         writer = SummaryWriter(str(out / "tb"), purge_step=step if resume else None)
 
-    def save(epoch: int, batch: int, name: str = "last.pt"):
+    def save(epoch: int, batch: int):
         rng = checkpoint.rng_state(generator)
         if rank:
             checkpoint.save(out / "checkpoints" / f"last.rank{rank}.rng.pt", rng)
@@ -120,7 +120,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
         state = {"kind": "masa-pretrain", "config": cfgmod.to_dict(cfg), "model": raw.state_dict(),
                  "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict() if scaler else None,
                  "epoch": epoch, "batch": batch, "step": step, "rng": rng}
-        checkpoint.save(out / "checkpoints" / name, state)
+        checkpoint.save(last_ckpt, state)
 
     metrics: dict = {}
     stopped = False
@@ -134,7 +134,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
                             pin_memory=device.type == "cuda")
         lam = losses.lambda_s(epoch, tc.lambda_s, tc.lambda_ramp_epochs)
         bar = tqdm(loader, desc=f"epoch {epoch}", disable=None if progress and distributed.is_main() else True, leave=False)
-        tick = time.perf_counter()
+        tick, tick_step = time.perf_counter(), step
         for i, batch in enumerate(bar, start=first):
             lr = learning_rate(epoch + i / len(batches), tc)
             for group in optimizer.param_groups:
@@ -149,19 +149,21 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
             if keys is not None:
                 raw.enqueue(distributed.all_gather(keys))
             step += 1
-            now = time.perf_counter()
-            seq_s = global_batch / max(now - tick, 1e-9)
-            tick = now
-            metrics = {"step": step, "epoch": epoch, "lr": lr, "lambda_s": lam, "seq_per_s": seq_s,
-                       "loss": float(distributed.all_reduce_mean(loss.detach()).item()),
-                       **{k: float(distributed.all_reduce_mean(v).item()) for k, v in parts.items()}}
-            bar.set_postfix(L_m=f"{metrics['loss_m']:.3g}", L_s=f"{metrics['loss_s']:.3g}", lam=f"{lam:.3g}",
-                            lr=f"{lr:.2g}", seq_s=f"{seq_s:.1f}")
-            if writer is not None and (step % tc.log_every == 0 or step == 1):
-                with open(out / "metrics.jsonl", "a") as f:
-                    f.write(json.dumps(metrics) + "\n")
-                for k in ("loss", "loss_m", "loss_s", "lr", "lambda_s", "seq_per_s"):
-                    writer.add_scalar(f"pretrain/{k}", metrics[k], step)
+            last_step = (tc.max_steps and step >= tc.max_steps) or (epoch + 1 == tc.epochs and i + 1 == len(batches))
+            if step % tc.log_every == 0 or step == 1 or last_step:  # reductions sync the device: only when logged
+                now = time.perf_counter()
+                metrics = {"step": step, "epoch": epoch, "lr": lr, "lambda_s": lam,
+                           "seq_per_s": global_batch * (step - tick_step) / max(now - tick, 1e-9),
+                           "loss": float(distributed.all_reduce_mean(loss.detach()).item()),
+                           **{k: float(distributed.all_reduce_mean(v).item()) for k, v in parts.items()}}
+                tick, tick_step = now, step
+                bar.set_postfix(L_m=f"{metrics['loss_m']:.3g}", L_s=f"{metrics['loss_s']:.3g}", lam=f"{lam:.3g}",
+                                lr=f"{lr:.2g}", seq_s=f"{metrics['seq_per_s']:.1f}")
+                if writer is not None:
+                    with open(out / "metrics.jsonl", "a") as f:
+                        f.write(json.dumps(metrics) + "\n")
+                    for k in ("loss", "loss_m", "loss_s", "lr", "lambda_s", "seq_per_s"):
+                        writer.add_scalar(f"pretrain/{k}", metrics[k], step)
             if tc.max_steps and step >= tc.max_steps:
                 save(epoch, i + 1)
                 stopped = True
@@ -170,7 +172,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
             break
         save(epoch + 1, 0)
         if rank == 0 and ((epoch + 1) % tc.checkpoint_every == 0 or epoch + 1 == tc.epochs):
-            save(epoch + 1, 0, name=f"epoch_{epoch + 1:04d}.pt")
+            checkpoint.copy(last_ckpt, last_ckpt.with_name(f"epoch_{epoch + 1:04d}.pt"))
     if writer is not None:
         writer.close()
     distributed.barrier()

@@ -6,6 +6,11 @@ import math
 from masa.config import PretrainConfig
 
 
+def step_decay(lr: float, gamma: float, milestones, epoch: float) -> float:
+    """lr x gamma for every milestone reached."""
+    return lr * gamma ** sum(epoch >= m for m in milestones)
+
+
 def learning_rate(epoch: float, cfg: PretrainConfig) -> float:
     """The rate at a (fractional) epoch.
 
@@ -19,5 +24,5 @@ def learning_rate(epoch: float, cfg: PretrainConfig) -> float:
         span = max(cfg.epochs - cfg.warmup_epochs, 1e-9)
         return cfg.lr * max(0.0, 1 - (e - cfg.warmup_epochs) / span)
     if cfg.schedule == "steps":
-        return cfg.lr * cfg.lr_gamma ** sum(e >= m for m in cfg.lr_milestones)
+        return step_decay(cfg.lr, cfg.lr_gamma, cfg.lr_milestones, e)
     raise ValueError(f"unknown schedule {cfg.schedule!r} (linear | steps)")
