@@ -39,13 +39,14 @@ def test_classifier_forward_backward(size):
     assert grads_missing(model) == []
 
 
-VARIANTS = [(size, "visible", True) for size in sorted(SIZES)] + [("tiny", "full", False), ("tiny", "full", True)]
+VARIANTS = [(size, "visible", "drop") for size in sorted(SIZES)] + [
+    ("tiny", "visible", "before"), ("tiny", "full", "after"), ("tiny", "full", "drop")]
 
 
-@pytest.mark.parametrize("size, encoder, before", VARIANTS)
-def test_pretrainer_forward_backward(size, encoder, before):
+@pytest.mark.parametrize("size, encoder, stage", VARIANTS)
+def test_pretrainer_forward_backward(size, encoder, stage):
     torch.manual_seed(0)
-    cfg = ModelConfig(size=size, encoder=encoder, mask_before_tcn=before)
+    cfg = ModelConfig(size=size, encoder=encoder, mask_stage=stage)
     model = create_model(size, "pretrainer", model_cfg=cfg, pretrain_cfg=PretrainConfig(queue_size=12))
     xy, present, valid, _ = poses()
     g = torch.Generator().manual_seed(1)
@@ -78,10 +79,10 @@ def test_padding_changes_nothing():
     torch.testing.assert_close(alone, padded, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("before, leaks", [(True, False), (False, True)])
-def test_masked_poses_do_not_leak_unless_asked(before, leaks):
+@pytest.mark.parametrize("stage, leaks", [("drop", False), ("before", False), ("after", True)])
+def test_masked_poses_do_not_leak_unless_asked(stage, leaks):
     torch.manual_seed(0)
-    cfg = ModelConfig(size="tiny", mask_before_tcn=before)
+    cfg = ModelConfig(size="tiny", mask_stage=stage)
     model = create_model("tiny", "pretrainer", model_cfg=cfg, pretrain_cfg=PretrainConfig(queue_size=6)).eval()
     xy, present, valid, _ = poses()
     ma = pretext.random_mask(valid, 0.5, generator=torch.Generator().manual_seed(2))
@@ -91,6 +92,26 @@ def test_masked_poses_do_not_leak_unless_asked(before, leaks):
     a = model.encoder_q(xy, present, valid, ma)
     b = model.encoder_q(other, present, valid, ma)
     assert torch.allclose(a.pooled, b.pooled, atol=1e-6) != leaks
+
+
+def test_dropped_parts_are_embedded_as_if_their_frames_were_cut_out():
+    """mask_stage=drop: a part's temporal convolutions see its visible frames only, back to
+    back, so masking whole frames embeds exactly like the shorter clip without them."""
+    torch.manual_seed(0)
+    model = create_model("tiny", "pretrainer", pretrain_cfg=PretrainConfig(queue_size=6)).eval()
+    embedding, token = model.encoder_q.embedding, model.encoder_q.mask_token
+    xy, _, valid, _ = poses()
+    xy, valid = xy[:1], valid[:1]
+    cut = torch.tensor([2, 5, 6, 11])
+    masked = torch.zeros(1, 14, 3, dtype=torch.bool)
+    masked[0, cut] = True
+    shown = torch.ones(14, dtype=torch.bool)
+    shown[cut] = False
+    with torch.no_grad():
+        tokens = embedding(xy, valid, masked, token)
+        clip = embedding(xy[:, shown], valid[:, shown])
+    torch.testing.assert_close(tokens[:, shown], clip, atol=1e-5, rtol=1e-5)
+    assert (tokens[0, cut] == token).all()
 
 
 def test_visible_encoder_keeps_only_frames_with_a_visible_part():

@@ -58,7 +58,8 @@ class ModelConfig:
 
     size: str = "base"  # tiny | small | base
     encoder: str = "visible"  # visible: only frames with a visible part enter (paper); full: key masking (code)
-    mask_before_tcn: bool = True  # masked parts never reach the temporal convolutions (code: False, leaks)
+    mask_stage: str = "drop"  # drop: masked parts never enter the embedding (MAE) | before: a token in their place
+    #                           before the temporal convs | after: the token after them (code; leaks)
     positional: str = "sinusoidal"  # sinusoidal | none (code: none; order only from the temporal convs)
     relu_heads: bool = False  # motion heads end with ReLU (code: True; then only positive residuals)
     dropout: float = 0.1
@@ -155,7 +156,7 @@ PRESETS: dict[str, list[str]] = {
     "paper": [],
     "authors-code": [  # spec §0 and §6, right column
         "pretext.strategy=motion-code", "pretext.sa_view=parts",
-        "model.encoder=full", "model.mask_before_tcn=false", "model.positional=none", "model.relu_heads=true",
+        "model.encoder=full", "model.mask_stage=after", "model.positional=none", "model.relu_heads=true",
         "pretrain.motion_loss=l1", "pretrain.motion_loss_scale=10", "pretrain.betas=0.9,0.999",
         "pretrain.weight_decay=0.03", "pretrain.schedule=steps", "pretrain.lr_per_epoch=true",
         "pretrain.queue_size=6912", "pretrain.momentum=0.999",

@@ -13,6 +13,7 @@ from torch import nn
 
 from masa import skeleton as sk
 from masa.model import graph
+from masa.model.packing import run_packed
 
 
 def batchnorm_last(bn: nn.BatchNorm1d, x: torch.Tensor) -> torch.Tensor:
@@ -139,15 +140,24 @@ class PoseEmbedding(nn.Module):
 
     forward(xy (B, T, 49, 2) in [0, 1], valid (B, T), masked (B, T, 3) or None, mask_token (D,) or None)
     -> tokens (B, T, 3, D) for right hand, left hand, body.
-    With `mask_before_tcn` (default) a masked part never enters the GCN and the temporal
-    convolutions see the mask token in its place, so no neighbour learns the masked pose.
-    Otherwise (the authors' code) the token replaces the part after the temporal convolutions.
+
+    `mask_stage` says where a masked part is replaced by the mask token:
+      * "drop" (default, MAE): a masked part never enters the embedding; each part's temporal
+        convolutions run over its visible frames only, packed, and the token fills the gaps
+        afterwards. Nothing is computed for masked parts, and nothing leaks;
+      * "before": the token enters the temporal convolutions in the masked part's place;
+      * "after" (the authors' code): the temporal convolutions see every pose, masked ones
+        included, and the token replaces the part afterwards, so masked poses leak to +-4 frames.
     """
 
-    def __init__(self, c1: int, c2: int, dim: int, mask_before_tcn: bool = True):
+    STAGES = ("drop", "before", "after")
+
+    def __init__(self, c1: int, c2: int, dim: int, mask_stage: str = "drop"):
         super().__init__()
+        if mask_stage not in self.STAGES:
+            raise ValueError(f"unknown mask stage {mask_stage!r} ({' | '.join(self.STAGES)})")
         self.dim = dim
-        self.mask_before_tcn = mask_before_tcn
+        self.mask_stage = mask_stage
         self.hand = PartGCN(graph.hand_graph(), graph.pooled_hand_graph(), sk.HAND_POOL_GROUPS, c1, c2, dim)
         self.body = PartGCN(graph.body_graph(), graph.pooled_body_graph(), sk.BODY_POOL_GROUPS, c1, c2, dim)
         self.hand_tcn = TemporalBlocks(dim)
@@ -157,9 +167,9 @@ class PoseEmbedding(nn.Module):
         B, T = valid.shape
         if masked is None and not self.training:
             return self.forward_dense(xy, valid)
-        need = valid[..., None].expand(B, T, 3)
-        if masked is not None and self.mask_before_tcn:
-            need = need & ~masked
+        real = valid[..., None].expand(B, T, 3)
+        stage = self.mask_stage if masked is not None else "none"
+        need = real & ~masked if stage in ("drop", "before") else real  # where the GCN runs
         feats = xy.new_zeros(B, T, 3, self.dim)
         hands = torch.cat([xy[:, :, sk.RIGHT_HAND][need[..., 0]], xy[:, :, sk.LEFT_HAND][need[..., 1]]])
         if len(hands):
@@ -169,13 +179,23 @@ class PoseEmbedding(nn.Module):
             feats[..., 1, :][need[..., 1]] = out[n_right:].to(feats.dtype)
         if need[..., 2].any():
             feats[..., 2, :][need[..., 2]] = self.body(xy[:, :, sk.BODY][need[..., 2]]).to(feats.dtype)
-        if masked is not None and self.mask_before_tcn:
-            feats = torch.where((masked & valid[..., None])[..., None], mask_token.to(feats.dtype), feats)
-        both_hands = self.hand_tcn(torch.cat([feats[:, :, 0], feats[:, :, 1]]), torch.cat([valid, valid]))
-        tokens = torch.stack([both_hands[:B], both_hands[B:], self.body_tcn(feats[:, :, 2], valid)], dim=2)
-        if masked is not None and not self.mask_before_tcn:
-            tokens = torch.where((masked & valid[..., None])[..., None], mask_token.to(tokens.dtype), tokens)
+        if stage == "before":
+            feats = torch.where((masked & real)[..., None], mask_token.to(feats.dtype), feats)
+        tokens = self.temporal(feats, need if stage == "drop" else real, packed=stage == "drop")
+        if stage in ("drop", "after"):
+            tokens = torch.where((masked & real)[..., None], mask_token.to(tokens.dtype), tokens)
         return tokens
+
+    def temporal(self, feats, seen, packed: bool):
+        """The temporal convolutions of each part over the frames in `seen` (B, T, 3).
+        packed: the seen frames are moved together first, so the convolutions neither see nor
+        pay for the others, and are put back in place afterwards (zeros elsewhere)."""
+        B = seen.shape[0]
+        hands, hands_seen = torch.cat([feats[:, :, 0], feats[:, :, 1]]), torch.cat([seen[..., 0], seen[..., 1]])
+        body, body_seen = feats[:, :, 2], seen[..., 2]
+        run = run_packed if packed else (lambda fn, x, keep: fn(x, keep))
+        hands_out, body_out = run(self.hand_tcn, hands, hands_seen), run(self.body_tcn, body, body_seen)
+        return torch.stack([hands_out[:B], hands_out[B:], body_out], dim=2)
 
     def forward_dense(self, xy, valid):
         """Inference without data-dependent indexing (what export traces): every frame goes

@@ -16,27 +16,10 @@ from torch import nn
 
 from masa.config import ModelConfig
 from masa.model.embedding import PoseEmbedding
+from masa.model.packing import run_packed
 from masa.model.pooling import AttentionPool
 from masa.model.registry import ModelSize
 from masa.model.transformer import Transformer, sinusoidal
-
-
-def pack(x, keep):
-    """Move the kept positions of each row to the front.
-
-    x (B, T, D), keep (B, T) bool -> packed (B, L, D), packed_keep (B, L), order (B, L) with
-    L the largest kept count; `unpack` puts them back."""
-    L = max(int(keep.sum(dim=1).max()), 1)
-    order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :L]
-    packed = x.gather(1, order[..., None].expand(-1, -1, x.shape[-1]))
-    return packed, keep.gather(1, order), order
-
-
-def unpack(packed, packed_keep, order, length: int):
-    """Inverse of `pack`: (B, L, D) -> (B, T, D), zeros where nothing was kept."""
-    B, L, D = packed.shape
-    out = packed.new_zeros(B, length, D)
-    return out.scatter(1, order[..., None].expand(-1, -1, D), packed * packed_keep[..., None].to(packed.dtype))
 
 
 @dataclass
@@ -50,7 +33,7 @@ class Encoder(nn.Module):
     def __init__(self, size: ModelSize, cfg: ModelConfig, with_mask_token: bool = False):
         super().__init__()
         self.size, self.cfg = size, cfg
-        self.embedding = PoseEmbedding(size.c1, size.c2, size.part_dim, mask_before_tcn=cfg.mask_before_tcn)
+        self.embedding = PoseEmbedding(size.c1, size.c2, size.part_dim, mask_stage=cfg.mask_stage)
         self.mask_token = nn.Parameter(torch.zeros(size.part_dim)) if with_mask_token else None
         self.transformer = Transformer(size.dim, size.depth, size.heads, size.ffn, cfg.dropout)
         self.pool = AttentionPool(size.part_dim)
@@ -73,8 +56,7 @@ class Encoder(nn.Module):
             out = self.transformer(x, keys)
         elif self.cfg.encoder == "visible":
             kept = valid & visible.any(dim=-1)
-            packed, packed_keep, order = pack(x, kept)
-            out = unpack(self.transformer(packed, packed_keep), packed_keep, order, T)
+            out = run_packed(self.transformer, x, kept)
         else:
             raise ValueError(f"unknown encoder variant {self.cfg.encoder!r} (visible | full)")
         out = out * kept[..., None].to(out.dtype)
