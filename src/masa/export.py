@@ -35,6 +35,13 @@ def example_input(num_frames: int, batch: int = 2, seed: int = 0) -> torch.Tenso
     return frames
 
 
+def write_onnx(wrapper: FramesToLogits, example: torch.Tensor, out: Path | str):
+    """ONNX graph of `wrapper` for inputs shaped like `example`, any batch size."""
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    torch.onnx.export(wrapper, (example,), str(out), input_names=["frames"], output_names=["logits"],
+                      dynamic_shapes={"frames": {0: batch}}, dynamo=True, external_data=False, verbose=False)
+
+
 def export(checkpoint, fmt: str, out: Path | str | None = None) -> Path:
     model, meta = release.load(checkpoint)
     wrapper = FramesToLogits(model).eval()
@@ -48,9 +55,7 @@ def export(checkpoint, fmt: str, out: Path | str | None = None) -> Path:
         if fmt == "torchscript":
             torch.jit.save(torch.jit.trace(wrapper, example), str(out))
         else:
-            batch = torch.export.Dim("batch", min=1, max=4096)
-            torch.onnx.export(wrapper, (example,), str(out), input_names=["frames"], output_names=["logits"],
-                              dynamic_shapes={"frames": {0: batch}}, dynamo=True, external_data=False)
+            write_onnx(wrapper, example, out)
     sidecar = {"input": "frames (B, N, 49, 3): x, y in 256-unit boxes, confidence (after eps_c)",
                "output": "logits (B, C)", "num_frames": meta["num_frames"], "sampling": meta["sampling"],
                "classes": meta["classes"], "normalise": cfgmod.to_dict(meta["normalise"])}

@@ -3,7 +3,9 @@
 `base` is the paper's model: 512 per part, 1536 per frame, 3 encoder blocks of 8 heads,
 FFN 2048, a 2-block decoder. Its classifier for C classes has 66,554,994 + 513 C
 parameters (spec §12, without the authors' dead modules). `small` and `tiny` keep the
-architecture and shrink the widths for CPUs and tests.
+architecture and shrink the widths: `small` is the model to ship for CPUs (one 64-frame sign
+in about 10 ms on one core, 4 ms exported to ONNX Runtime; docs/benchmarks.md), `tiny` is for
+tests and the demo.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ class ModelSize:
 
 SIZES = {
     "tiny": ModelSize(c1=16, c2=32, part_dim=64, depth=2, heads=4, ffn=256, decoder_depth=1, proj_hidden=64, head_hidden=64),
-    "small": ModelSize(c1=32, c2=64, part_dim=128, depth=3, heads=6, ffn=768, decoder_depth=1, proj_hidden=128, head_hidden=128),
+    "small": ModelSize(c1=16, c2=32, part_dim=80, depth=3, heads=4, ffn=320, decoder_depth=1, proj_hidden=80, head_hidden=80),
     "base": ModelSize(c1=128, c2=256, part_dim=512, depth=3, heads=8, ffn=2048, decoder_depth=2, proj_hidden=512, head_hidden=256),
 }
 
