@@ -19,3 +19,12 @@ def test_bad_overrides_are_refused(bad):
 def test_round_trip_through_dict():
     cfg = apply_overrides(Config(), ["synth.num_classes=8"])
     assert from_dict(Config, to_dict(cfg)) == cfg
+
+
+def test_configs_written_before_a_setting_was_renamed_still_load():
+    old = to_dict(Config())
+    del old["model"]["mask_stage"]
+    old["model"]["mask_before_tcn"] = False  # the authors' order, before it became mask_stage
+    assert from_dict(Config, old).model.mask_stage == "after"
+    old["model"]["mask_before_tcn"] = True
+    assert from_dict(Config, old).model.mask_stage == "before"

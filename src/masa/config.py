@@ -251,12 +251,19 @@ def to_dict(cfg) -> dict:
     return dataclasses.asdict(cfg)
 
 
+# Settings renamed since they were first written, so that older runs and checkpoints still load:
+# old name -> (new name, old value -> new value).
+RENAMED = {"mask_before_tcn": ("mask_stage", lambda before: "before" if before else "after")}
+
+
 def from_dict(cls, data: dict):
     """Rebuild a dataclass tree from `to_dict` output (unknown keys are errors)."""
     hints = typing.get_type_hints(cls)
     kwargs = {}
     names = {f.name for f in dataclasses.fields(cls)}
     for key, value in data.items():
+        if key not in names and key in RENAMED:
+            key, value = RENAMED[key][0], RENAMED[key][1](value)
         if key not in names:
             raise ValueError(f"unknown setting {key!r} for {cls.__name__}")
         t = hints[key]

@@ -17,7 +17,7 @@ from masa.data.dataset import ClipDataset, collate_clips
 from masa.data.store import PoseStore
 from masa.evaluate import metrics, report
 from masa.train.distributed import setup
-from masa.train.finetune import predict
+from masa.evaluate.scores import predict
 
 
 def evaluate(checkpoint: Path | str, data: Path | str, split: str, out: Path | str, clips: int = 1,

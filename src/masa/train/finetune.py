@@ -18,9 +18,10 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from masa import config as cfgmod
-from masa import pretext, release
+from masa import release
 from masa.data.dataset import ClipDataset, collate_clips
 from masa.data.store import PoseStore
+from masa.evaluate.scores import batch_inputs, predict
 from masa.model.classifier import MASAClassifier
 from masa.model.encoder import xavier_init
 from masa.model.registry import get_size
@@ -59,28 +60,6 @@ def training_indices(store: PoseStore, cfg: cfgmod.FinetuneConfig) -> np.ndarray
                 keep.append(i)
         idx = np.sort(np.array(keep))
     return idx
-
-
-def batch_inputs(batch: dict, device):
-    """Clip batch -> model inputs (xy in [0, 1], part presence, all frames valid)."""
-    xy, conf = batch["xy"].to(device), batch["conf"].to(device)
-    valid = torch.ones(xy.shape[:-2], dtype=torch.bool, device=device)
-    return xy / 256.0, pretext.part_presence(conf), valid
-
-
-@torch.no_grad()
-def predict(model, loader, device, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities (N, C), averaged over test clips, and the labels (N,)."""
-    model.eval()
-    scores, labels = [], []
-    for batch in tqdm(loader, desc="predict", disable=None if progress else True, leave=False):
-        xy, present, valid = batch_inputs(batch, device)
-        B = xy.shape[0]
-        logits = model(xy.flatten(0, 1), present.flatten(0, 1), valid.flatten(0, 1)) if xy.dim() == 5 else model(xy, present, valid)
-        probs = logits.float().softmax(-1).view(B, -1, logits.shape[-1]).mean(1)
-        scores.append(probs.cpu().numpy())
-        labels.append(batch["label"].numpy())
-    return np.concatenate(scores), np.concatenate(labels)
 
 
 def build_classifier(cfg: cfgmod.Config, num_classes: int, init: str | None):
