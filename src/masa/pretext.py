@@ -52,12 +52,20 @@ def targets(xy, conf, valid, kind: str, intervals: tuple[int, ...], first=None):
     return torch.cat([m for m, _ in pairs], dim=-1), torch.stack([w for _, w in pairs], dim=-1)
 
 
+def part_sums(x):
+    """Sums over each part's joints, booleans counted: (..., 49) -> (..., 3) float.
+    One matmul with a joint-to-part indicator instead of a reduction per part."""
+    parts = torch.zeros(x.shape[-1], len(PART_SLICES), device=x.device)
+    for p, s in enumerate(PART_SLICES):
+        parts[s, p] = 1.0
+    return x.to(parts.dtype) @ parts
+
+
 def candidates_code(m, valid, threshold: float = 3.0, min_count: int = 2):
     """Authors' rule (spec §3.3): per part, a frame is a candidate when at least `min_count`
     of its coordinates have a signed residual > threshold.   m (B, T, 49, 2) -> (B, T, 3)."""
-    moving = (m > threshold).flatten(-2)  # (B, T, 98)
-    counts = [moving[..., 2 * s.start : 2 * s.stop].sum(-1) for s in PART_SLICES]
-    return (torch.stack(counts, dim=-1) >= min_count) & valid[..., None]
+    counts = part_sums((m > threshold).sum(dim=-1))  # coordinates over the threshold, per part
+    return (counts >= min_count) & valid[..., None]
 
 
 def candidates_paper(m, w, valid, motion_threshold: float = 5.0, moving_ratio: float = 0.5):
@@ -66,11 +74,8 @@ def candidates_paper(m, w, valid, motion_threshold: float = 5.0, moving_ratio: f
     `moving_ratio` of its valid joints move.   m (B, T, 49, 2), w (B, T, 49) -> (B, T, 3)."""
     ok = w > 0
     moving = ok & ((m * m).sum(dim=-1) > motion_threshold**2)
-    out = []
-    for s in PART_SLICES:
-        n_ok = ok[..., s].sum(-1)
-        out.append((moving[..., s].sum(-1) >= moving_ratio * n_ok) & (n_ok > 0))
-    return torch.stack(out, dim=-1) & valid[..., None]
+    n_ok, n_moving = part_sums(ok), part_sums(moving)
+    return (n_moving >= moving_ratio * n_ok) & (n_ok > 0) & valid[..., None]
 
 
 def mask_candidates(candidates, ratio: float, generator: torch.Generator | None = None):
@@ -78,9 +83,10 @@ def mask_candidates(candidates, ratio: float, generator: torch.Generator | None 
     set S.   candidates (B, T, P) bool -> masked (B, T, P) bool, masked <= candidates."""
     noise = torch.rand(candidates.shape, generator=generator, device=candidates.device)
     noise = noise.masked_fill(~candidates, 2.0)  # non-candidates sort last
-    rank = noise.argsort(dim=1).argsort(dim=1)  # rank of each frame within its (sample, part)
+    order = noise.argsort(dim=1)  # frames of each (sample, part) in random order, candidates first
     quota = torch.floor(candidates.sum(dim=1, keepdim=True) * ratio + 1e-6)
-    return (rank < quota) & candidates
+    first = torch.arange(candidates.shape[1], device=candidates.device)[None, :, None] < quota
+    return torch.zeros_like(candidates).scatter(1, order, first) & candidates
 
 
 def random_mask(valid, ratio: float, parts: int = 3, per_part: bool = True, generator=None):
@@ -113,7 +119,7 @@ def sa_mask(valid, cfg, generator=None):
 
 def part_presence(conf):
     """(B, T, 49) -> (B, T, 3) bool: the part has at least one confident joint."""
-    return torch.stack([(conf[..., s] > 0).any(-1) for s in PART_SLICES], dim=-1)
+    return part_sums(conf > 0) > 0
 
 
 def make_views(xy, conf, valid, cfg, generator=None, with_sa: bool = True):
