@@ -67,6 +67,7 @@ def measure(size: str, B: int, T: int, device, args) -> dict:
     with FlopCounterMode(display=False) as counter:
         step()
     flops = counter.get_total_flops()
+    matmul = matmul_flops(device)  # the yardstick, measured right before the steps it measures
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     sync(device)
@@ -76,7 +77,8 @@ def measure(size: str, B: int, T: int, device, args) -> dict:
     sync(device)
     seconds = (time.perf_counter() - start) / args.steps
     return {"size": size, "B": B, "T": T, "s_per_step": seconds, "seq_per_s": B / seconds,
-            "gflop_per_step": flops / 1e9, "gflop_per_s": flops / seconds / 1e9, "peak_mb": peak_memory_mb(device)}
+            "gflop_per_step": flops / 1e9, "gflop_per_s": flops / seconds / 1e9, "matmul_gflop_per_s": matmul / 1e9,
+            "peak_mb": peak_memory_mb(device)}
 
 
 def main():
@@ -90,23 +92,23 @@ def main():
     p.add_argument("--amp", default="none", choices=("none", "bf16", "fp16"))
     p.add_argument("--compile", action="store_true")
     p.add_argument("--only", help="SIZE:T, measured in this process (used internally)")
-    p.add_argument("--matmul", type=float, help="matmul GFLOP/s measured by the parent (used internally)")
     args = p.parse_args()
     if args.only:  # one measurement in a fresh process, so the peak memory is its own
         torch.set_num_threads(args.threads)
         size, T = args.only.split(":")
         r = measure(size, args.batch, int(T), torch.device(args.device), args)
+        mm = r["matmul_gflop_per_s"]
         print(f"{size:<6} {r['B']:>3} {T:>3} {r['s_per_step']:>8.3f} {r['seq_per_s']:>8.2f} {r['gflop_per_step']:>11.1f} "
-              f"{r['gflop_per_s']:>8.1f} {r['gflop_per_s'] / args.matmul:>6.0%} {r['peak_mb']:>8.0f}", flush=True)
+              f"{r['gflop_per_s']:>8.1f} {mm:>7.1f} {r['gflop_per_s'] / mm:>6.0%} {r['peak_mb']:>8.0f}", flush=True)
         return
-    device = setup(args)
-    mm = matmul_flops(device) / 1e9
-    print(f"float32 2048x2048 matmul: {mm:.1f} GFLOP/s; preset {'+'.join(args.preset)}, amp {args.amp}, compile {args.compile}")
-    print(f"{'size':<6} {'B':>3} {'T':>3} {'s/step':>8} {'seq/s':>8} {'GFLOP/step':>11} {'GFLOP/s':>8} {'util':>6} {'peak MB':>8}", flush=True)
+    setup(args)
+    print(f"preset {'+'.join(args.preset)}, amp {args.amp}, compile {args.compile}; 'matmul': float32 2048x2048 matmul "
+          "GFLOP/s measured in the same process just before the steps, 'util' = GFLOP/s / matmul")
+    print(f"{'size':<6} {'B':>3} {'T':>3} {'s/step':>8} {'seq/s':>8} {'GFLOP/step':>11} {'GFLOP/s':>8} {'matmul':>7} {'util':>6} {'peak MB':>8}", flush=True)
     passthrough = [a for a in sys.argv[1:]]
     for size in args.sizes:
         for T in args.lengths:
-            subprocess.run([sys.executable, __file__, *passthrough, "--only", f"{size}:{T}", "--matmul", str(mm)], check=True)
+            subprocess.run([sys.executable, __file__, *passthrough, "--only", f"{size}:{T}"], check=True)
 
 
 if __name__ == "__main__":
