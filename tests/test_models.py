@@ -114,6 +114,21 @@ def test_dropped_parts_are_embedded_as_if_their_frames_were_cut_out():
     assert (tokens[0, cut] == token).all()
 
 
+def test_a_part_seen_in_one_frame_of_the_whole_batch_does_not_stop_training():
+    """Batch norm has no variance for one row; a masked batch can leave a part exactly one
+    visible frame (mask_stage=drop embeds nothing else)."""
+    torch.manual_seed(0)
+    model = create_model("tiny", "pretrainer", pretrain_cfg=PretrainConfig(queue_size=4))
+    xy, present, valid, _ = poses()
+    xy, present, valid = xy[:1, :6], present[:1, :6], valid[:1, :6]
+    ma = torch.ones(1, 6, 3, dtype=torch.bool)
+    ma[0, 2, 0] = ma[0, 2, 2] = False  # right hand and body seen once, the left hand never
+    out = model(xy, present, valid, ma, ma)
+    loss = sum(out[k].pow(2).mean() for k in ("right", "left", "body")) + out["logits"].logsumexp(1).mean()
+    loss.backward()
+    assert torch.isfinite(loss)
+
+
 def test_visible_encoder_keeps_only_frames_with_a_visible_part():
     model = create_model("tiny", "pretrainer", pretrain_cfg=PretrainConfig(queue_size=6)).eval()
     xy, present, valid, _ = poses()

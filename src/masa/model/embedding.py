@@ -17,8 +17,13 @@ from masa.model.packing import run_packed
 
 
 def batchnorm_last(bn: nn.BatchNorm1d, x: torch.Tensor) -> torch.Tensor:
-    """BatchNorm over the last (channel) axis of any shape."""
-    return bn(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+    """BatchNorm over the last (channel) axis of any shape. A training batch with a single
+    row has no batch variance (a part seen in one frame of the whole batch): it is normalised
+    with the running statistics instead of stopping the run."""
+    rows = x.reshape(-1, x.shape[-1])
+    if bn.training and rows.shape[0] == 1:
+        return F.batch_norm(rows, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps).reshape(x.shape)
+    return bn(rows).reshape(x.shape)
 
 
 class GraphConv(nn.Module):
@@ -88,11 +93,11 @@ class PartGCN(nn.Module):
 
     def forward(self, x):
         N, V, _ = x.shape
-        x = self.data_bn(x.reshape(N, V * 2)).view(N, V, 2)
+        x = batchnorm_last(self.data_bn, x.reshape(N, V * 2)).view(N, V, 2)
         x = self.layers(x)  # (N, V, C2)
         x = x[:, self.groups].amax(dim=2)  # (N, P, C2)
         x = self.pooled(x).amax(dim=1)  # (N, D)
-        return self.out_drop(torch.relu(self.out_bn(self.out_fc(x))))
+        return self.out_drop(torch.relu(batchnorm_last(self.out_bn, self.out_fc(x))))
 
 
 class TemporalBlock(nn.Module):
@@ -117,7 +122,7 @@ class TemporalBlock(nn.Module):
         keep = valid[:, 0].bool()
         flat = y.transpose(1, 2)[keep]  # (N_valid, D): batch statistics of real frames only
         out = torch.zeros_like(y.transpose(1, 2))
-        out[keep] = torch.relu(self.bn(flat)).to(out.dtype)
+        out[keep] = torch.relu(batchnorm_last(self.bn, flat)).to(out.dtype)
         return out.transpose(1, 2)
 
 
