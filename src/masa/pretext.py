@@ -73,7 +73,7 @@ def candidates_paper(m, w, valid, motion_threshold: float = 5.0, moving_ratio: f
     (w = c_t c_{t+k} > 0) and |m| > eps_m; a frame is a candidate for a part when at least
     `moving_ratio` of its valid joints move.   m (B, T, 49, 2), w (B, T, 49) -> (B, T, 3)."""
     ok = w > 0
-    moving = ok & ((m * m).sum(dim=-1) > motion_threshold**2)
+    moving = ok & (m[..., 0].square() + m[..., 1].square() > motion_threshold**2)  # 5x a sum over the last axis of 2
     n_ok, n_moving = part_sums(ok), part_sums(moving)
     return (n_moving >= moving_ratio * n_ok) & (n_ok > 0) & valid[..., None]
 
