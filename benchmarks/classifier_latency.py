@@ -78,7 +78,7 @@ def main():
         many = example_input(args.frames, batch=args.batch).to(device)
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             model(one)
-        runners = {"pytorch": torch.no_grad()(model)}
+        runners = {"pytorch": torch.inference_mode()(model)}  # as masa predict and evaluate run it
         with tempfile.TemporaryDirectory() as folder:
             if device.type == "cpu" and not args.no_onnx:
                 runner = onnx_runner(model, example_input(args.frames), args.threads, folder)  # batch 2: a dynamic batch axis

@@ -16,7 +16,7 @@ def batch_inputs(batch: dict, device):
     return xy / 256.0, pretext.part_presence(conf), valid
 
 
-@torch.no_grad()
+@torch.inference_mode()  # no autograd bookkeeping: ~10 % faster than no_grad for one sign
 def predict(model, loader, device, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities (N, C), averaged over test clips, and the labels (N,)."""
     model.eval()
