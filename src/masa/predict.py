@@ -13,10 +13,10 @@ import torch
 
 from masa import release
 from masa.data.sampling import eval_clips
+from masa.evaluate.scores import batch_inputs
 from masa.poses import ImportOptions, find_samples, guess_format
 from masa.poses.normalise import normalise, truncate_confidence
 from masa.train.distributed import setup
-from masa.evaluate.scores import batch_inputs
 
 
 def _samples(paths, fmt, options):

@@ -16,8 +16,8 @@ from masa import release
 from masa.data.dataset import ClipDataset, collate_clips
 from masa.data.store import PoseStore
 from masa.evaluate import metrics, report
-from masa.train.distributed import setup
 from masa.evaluate.scores import predict
+from masa.train.distributed import setup
 
 
 def evaluate(checkpoint: Path | str, data: Path | str, split: str, out: Path | str, clips: int = 1,
