@@ -162,3 +162,15 @@ def test_runs_are_never_overwritten_and_resume_needs_a_run(runs, tmp_path):
         finetune(resolve(["tiny"], SYNTH + QUICK), runs / "store", "none", runs / "ft", progress=False)
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         finetune(resolve(["tiny"], SYNTH + QUICK), runs / "store", "none", tmp_path / "new", resume=True, progress=False)
+
+
+def test_resumed_fine_tuning_matches_an_uninterrupted_run_with_fp16(runs, tmp_path):
+    """Stop after epoch 1 and resume: the same metrics as one run, loss scale included."""
+    fp16 = SYNTH + QUICK + ["finetune.amp=fp16", "finetune.num_workers=0", "finetune.epochs=2"]
+    finetune(resolve(["tiny"], fp16), runs / "store", "none", tmp_path / "whole", progress=False)
+    finetune(resolve(["tiny"], fp16 + ["finetune.epochs=1"]), runs / "store", "none", tmp_path / "part", progress=False)
+    finetune(resolve(["tiny"], fp16), runs / "store", "none", tmp_path / "part", resume=True, progress=False)
+    rows = [[json.loads(line) for line in open(tmp_path / run / "metrics.jsonl")] for run in ("whole", "part")]
+    assert rows[0] == rows[1]
+    scalers = [checkpoint.load(tmp_path / run / "checkpoints" / "last.pt")["scaler"] for run in ("whole", "part")]
+    assert scalers[0] == scalers[1] and scalers[0]["_growth_tracker"] > 0  # the scale's history went on

@@ -110,6 +110,8 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
         state = checkpoint.load(last)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        if scaler is not None and state.get("scaler"):  # fp16: resume with the loss scale it had reached
+            scaler.load_state_dict(state["scaler"])
         start_epoch, best, best_epoch = state["epoch"], state["best"], state["best_epoch"]
         checkpoint.set_rng_state(state["rng"])
     out.mkdir(parents=True, exist_ok=True)
@@ -155,7 +157,8 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
             if k != "epoch":
                 writer.add_scalar(f"finetune/{k}", v, epoch)
         checkpoint.save(last, {"kind": "masa-finetune", "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                               "epoch": epoch + 1, "best": best, "best_epoch": best_epoch, "rng": checkpoint.rng_state()})
+                               "scaler": scaler.state_dict() if scaler else None, "epoch": epoch + 1, "best": best,
+                               "best_epoch": best_epoch, "rng": checkpoint.rng_state()})
         log.debug("epoch %d: %s", epoch, row)
     writer.close()
     return {"best_val_top1": best if val_loader is not None else None, "best_epoch": best_epoch, "epochs": fc.epochs}
