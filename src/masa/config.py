@@ -105,7 +105,7 @@ class PretrainConfig:
     temperature: float = 0.07
     momentum: float = 0.996
     proj_dim: int = 128
-    max_frames: int = 150  # longer samples are cropped at random (stores already cap at 150)
+    max_frames: int = 150  # longer samples keep their centre frames (stores already cap at 150)
     amp: str = "auto"  # auto (bf16 on a GPU that has it, else fp32) | bf16 | fp16 | none
     compile: bool = False  # torch.compile the model
     num_workers: int = 2

@@ -160,7 +160,12 @@ class PoseStore:
         """Sample indices of one split (all when None)."""
         if split is None:
             return np.arange(len(self))
-        return np.array([i for i, s in enumerate(self.splits) if s == split], np.int64)
+        return np.flatnonzero(np.asarray(self.splits) == split)
+
+    def labelled(self, splits: str | tuple[str, ...] | list[str]) -> np.ndarray:
+        """Indices of the labelled samples (label >= 0) in one split or several."""
+        splits = [splits] if isinstance(splits, str) else list(splits)
+        return np.flatnonzero(np.isin(np.asarray(self.splits), splits) & (self.labels >= 0))
 
     def find(self, sample_id: str) -> int:
         try:

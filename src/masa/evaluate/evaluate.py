@@ -28,7 +28,7 @@ def evaluate(checkpoint: Path | str, data: Path | str, split: str, out: Path | s
     store = PoseStore(data)
     if store.classes and store.classes != meta["classes"]:
         raise ValueError(f"{data} names {len(store.classes)} classes that differ from the model's {len(meta['classes'])}")
-    idx = np.array([i for i in store.indices(split) if store.labels[i] >= 0])
+    idx = store.labelled(split)
     if len(idx) == 0:
         raise ValueError(f"{data} has no labelled samples in split {split!r}")
     dataset = ClipDataset(store, idx, meta["normalise"], meta["num_frames"], meta["sampling"], clips=clips)

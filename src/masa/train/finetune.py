@@ -48,7 +48,7 @@ def pretrained_state(init: Path | str) -> tuple[dict, dict]:
 def training_indices(store: PoseStore, cfg: cfgmod.FinetuneConfig) -> np.ndarray:
     """Labelled samples of the training splits; with labels_per_class, the first n of each
     class in a seeded shuffle (the 'few labels' setting)."""
-    idx = np.array([i for i in range(len(store)) if store.splits[i] in cfg.train_splits and store.labels[i] >= 0])
+    idx = store.labelled(cfg.train_splits)
     if cfg.labels_per_class > 0:
         idx = np.random.default_rng(cfg.seed).permutation(idx)
         counts: dict[int, int] = {}
@@ -91,7 +91,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
     train_idx = training_indices(store, fc)
     if len(train_idx) == 0:
         raise ValueError(f"{data} has no labelled samples in splits {fc.train_splits}")
-    val_idx = np.array([i for i in store.indices(fc.val_split) if store.labels[i] >= 0]) if fc.val_split else np.array([])
+    val_idx = store.labelled(fc.val_split) if fc.val_split else np.array([], np.int64)
 
     torch.manual_seed(fc.seed)
     model, cfg = build_classifier(cfg, len(store.classes), init)
@@ -128,7 +128,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
         loader = DataLoader(train_set, batch_size=fc.batch_size, sampler=order.tolist(), collate_fn=collate_clips,
                             num_workers=fc.num_workers, generator=torch.Generator().manual_seed(fc.seed))
         model.train()
-        total = torch.zeros((), device=device)  # summed on the device: no sync per step
+        total = torch.zeros((), device=device)  # summed on the device, read once per epoch
         correct = torch.zeros((), dtype=torch.long, device=device)
         seen = 0
         for batch in tqdm(loader, desc=f"finetune {epoch}", disable=None if progress else True, leave=False):
