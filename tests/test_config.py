@@ -28,3 +28,38 @@ def test_configs_written_before_a_setting_was_renamed_still_load():
     assert from_dict(Config, old).model.mask_stage == "after"
     old["model"]["mask_before_tcn"] = True
     assert from_dict(Config, old).model.mask_stage == "before"
+
+
+def test_every_preset_resolves_and_small_data_sets_what_won():
+    from masa.config import PRESETS, resolve
+
+    for name in PRESETS:
+        resolve([name])
+    cfg = resolve(["small-data"])
+    assert cfg.normalise.body_frame == "shoulders" and cfg.normalise.wrists_from_hands
+    assert cfg.model.backbone == "masa" and cfg.model.size == "tiny"
+    assert resolve(["paper"]) == Config()  # the paper's setup stays the default, untouched
+
+
+def test_fine_tuning_schedules_and_encoder_learning_rate():
+    from masa.config import FinetuneConfig, ModelConfig
+    from masa.model.backbones import build_classifier
+    from masa.train.finetune import make_optimizer
+    from masa.train.schedule import finetune_rate
+
+    steps = FinetuneConfig(lr=0.01, lr_milestones=(2, 4), lr_gamma=0.1, epochs=6)
+    assert [finetune_rate(e, steps) for e in range(6)] == pytest.approx([0.01, 0.01, 1e-3, 1e-3, 1e-4, 1e-4])
+    cos = FinetuneConfig(lr=1.0, schedule="cosine", warmup_epochs=2, epochs=12)
+    rates = [finetune_rate(e, cos) for e in range(12)]
+    assert rates[0] < rates[1] < rates[2] == pytest.approx(1.0) and rates[7] == pytest.approx(0.5)
+    assert all(a >= b for a, b in zip(rates[2:], rates[3:])) and rates[-1] < 0.03
+    model = build_classifier(ModelConfig(size="tiny"), 5)
+    opt = make_optimizer(model, FinetuneConfig(encoder_lr_scale=0.1, weight_decay=0.05))
+    enc = {id(p) for p in model.encoder.parameters()}
+    for group in opt.param_groups:
+        assert group["lr_scale"] == (0.1 if id(group["params"][0]) in enc else 1.0)
+        assert all((id(p) in enc) == (id(group["params"][0]) in enc) for p in group["params"])
+        assert group["weight_decay"] == (0.05 if group["params"][0].dim() >= 2 else 0.0)
+    assert sum(len(g["params"]) for g in opt.param_groups) == len(list(model.parameters()))
+    with pytest.raises(ValueError, match="adam \\(sgd | adamw\\)|unknown finetune.optimizer"):
+        make_optimizer(model, FinetuneConfig(optimizer="adam"))

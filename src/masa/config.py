@@ -32,6 +32,10 @@ class NormaliseConfig:
     max_frames: int = 150  # longer videos are strided down to at most this many frames
     min_stride: int = 2  # stride used once a video exceeds max_frames
     drop_handless_frames: bool = True  # keep only frames where at least one hand got a box
+    wrists_from_hands: bool = False  # at import: a body wrist the estimator missed takes its hand's wrist, so
+    #                                  hands-only data (MediaPipe Hands) keeps where the hands are
+    body_frame: str = "image"  # when read: image (paper: divided by the image size) | shoulders (centred on the
+    #                            shoulders, scaled by shoulder width: the same for every signer and camera)
 
 
 @dataclass
@@ -56,6 +60,7 @@ class SynthConfig:
 class ModelConfig:
     """Architecture choices (spec §4); widths come from the named size (masa.model.registry)."""
 
+    backbone: str = "masa"  # masa | gru | tcn (reference baselines; masa.model.backbones lists them)
     size: str = "base"  # tiny | small | base
     encoder: str = "visible"  # visible: only frames with a visible part enter (paper); full: key masking (code)
     mask_stage: str = "drop"  # drop: masked parts never enter the embedding (MAE) | before: a token in their place
@@ -117,6 +122,20 @@ class PretrainConfig:
 
 
 @dataclass
+class AugmentConfig:
+    """Pose augmentation of training clips (masa.data.augment); the defaults change nothing."""
+
+    rotate: float = 0.0  # degrees, uniform in +-rotate, whole skeleton
+    scale: float = 0.0  # body scale factor in 1 +- scale (hand crops are scale-free already)
+    shear: float = 0.0  # shear factor, uniform in +-shear
+    shift: float = 0.0  # body translation, in box units (256 = the whole frame)
+    mirror: float = 0.0  # probability of a left/right mirror (the hands swap roles)
+    joint_drop: float = 0.0  # probability of losing each joint in each frame
+    hand_drop: float = 0.0  # probability of losing a whole hand in each frame
+    crop: float = 1.0  # temporal crop: a random window of 'crop' to 1 of the sample, then sampled (speed)
+
+
+@dataclass
 class FinetuneConfig:
     """`masa finetune` (spec §7). Defaults: the paper (SGD, lr 0.01, x0.1 every 20 epochs, 60 epochs)."""
 
@@ -127,6 +146,10 @@ class FinetuneConfig:
     weight_decay: float = 0.0
     lr_milestones: tuple[int, ...] = (20, 40)
     lr_gamma: float = 0.1
+    optimizer: str = "sgd"  # sgd | adamw
+    encoder_lr_scale: float = 1.0  # the encoder learns at lr x this (< 1 keeps more of a pre-trained encoder)
+    schedule: str = "steps"  # steps: x lr_gamma at lr_milestones | cosine: to 0 after warm-up
+    warmup_epochs: float = 0.0
     num_frames: int = 32  # frames per sample after temporal sampling
     sampling: str = "segments"  # segments: random per segment in training, centres in testing | crop-resize (sister)
     hand_swap: bool = False  # swap the hands with p = 0.5 in training
@@ -149,6 +172,7 @@ class Config:
     pretext: PretextConfig = field(default_factory=PretextConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
 # Named presets: override lists applied before the command line's --set.
@@ -167,6 +191,14 @@ PRESETS: dict[str, list[str]] = {
         "pretrain.lambda_ramp_epochs=5", "pretrain.queue_size=256", "pretrain.lr=1e-3", "pretrain.num_workers=0",
         "pretrain.checkpoint_every=10",
         "finetune.epochs=40", "finetune.batch_size=16", "finetune.lr_milestones=25,35", "finetune.num_workers=0",
+    ],
+    "small-data": [  # measured on the real sets (docs/results.md, benchmarks/accuracy.py)
+        "model.size=tiny",
+        "normalise.wrists_from_hands=true", "normalise.body_frame=shoulders",  # +9.6 points for masa on WLASL100
+        "pretrain.epochs=30", "pretrain.batch_size=32", "pretrain.warmup_epochs=3", "pretrain.lambda_ramp_epochs=5",
+        "pretrain.queue_size=256", "pretrain.lr=1e-3", "pretrain.num_workers=0", "pretrain.checkpoint_every=10",
+        "finetune.epochs=30", "finetune.batch_size=16", "finetune.lr_milestones=20,25", "finetune.num_frames=16",
+        "finetune.hand_swap=true", "finetune.num_workers=0",
     ],
     "sister": [  # fine-tuning as in the authors' sister repository (spec §7.3)
         "finetune.epochs=80", "finetune.lr_milestones=50,70", "finetune.num_frames=64",

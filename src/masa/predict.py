@@ -15,7 +15,7 @@ from masa import release
 from masa.data.sampling import sample_clip
 from masa.evaluate.scores import batch_inputs
 from masa.poses import ImportOptions, find_samples, guess_format
-from masa.poses.normalise import normalise, truncate_confidence
+from masa.poses.normalise import normalise, prepare_frames
 from masa.train.distributed import setup
 
 
@@ -57,7 +57,7 @@ def predict_files(checkpoint, paths, fmt: str | None = None, options: ImportOpti
             frames, _ = normalise(item.load(), norm)
             if len(frames) == 0:
                 raise ValueError("no frame in which a hand was found")
-            pending.append((entry, sample_clip(truncate_confidence(frames, norm), meta["num_frames"], meta["sampling"])))
+            pending.append((entry, sample_clip(prepare_frames(frames, norm), meta["num_frames"], meta["sampling"])))
         except Exception as err:
             entry["error"] = str(err)
         if len(pending) >= batch_size:

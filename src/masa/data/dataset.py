@@ -5,10 +5,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from masa.config import NormaliseConfig
+from masa.config import AugmentConfig, NormaliseConfig
+from masa.data.augment import augment, temporal_crop
 from masa.data.store import PoseStore, StoreSet
 from masa.data.sampling import sample_clip, swap_hands, eval_clips
-from masa.poses.normalise import truncate_confidence
+from masa.poses.normalise import prepare_frames
 
 
 class PoseDataset(Dataset):
@@ -30,7 +31,7 @@ class PoseDataset(Dataset):
         if len(frames) > self.max_frames:
             start = (len(frames) - self.max_frames) // 2
             frames = frames[start : start + self.max_frames]
-        return {"frames": truncate_confidence(frames, self.norm), "label": label, "index": int(i)}
+        return {"frames": prepare_frames(frames, self.norm), "label": label, "index": int(i)}
 
 
 class ClipDataset(Dataset):
@@ -41,10 +42,12 @@ class ClipDataset(Dataset):
     and after a resume; call `set_epoch` before each epoch."""
 
     def __init__(self, samples: PoseStore | StoreSet, indices, norm: NormaliseConfig, num_frames: int,
-                 method: str = "segments", train: bool = False, hand_swap: bool = False, clips: int = 1, seed: int = 0):
+                 method: str = "segments", train: bool = False, hand_swap: bool = False, clips: int = 1, seed: int = 0,
+                 aug: AugmentConfig | None = None):
         self.samples, self.indices, self.norm = samples, np.asarray(indices), norm
         self.num_frames, self.method, self.train = num_frames, method, train
         self.hand_swap, self.clips, self.seed, self.epoch = hand_swap, clips, seed, 0
+        self.aug = aug or AugmentConfig()
 
     def set_epoch(self, epoch: int):
         self.epoch = epoch
@@ -54,12 +57,14 @@ class ClipDataset(Dataset):
 
     def __getitem__(self, i: int) -> dict:
         frames, label = self.samples[int(self.indices[i])]
-        frames = truncate_confidence(frames, self.norm)
+        frames = prepare_frames(frames, self.norm)
         if self.train:
             rng = np.random.default_rng([self.seed, self.epoch, int(i)])
-            clip = sample_clip(frames, self.num_frames, self.method, rng)
+            start, stop = temporal_crop(len(frames), rng, self.aug.crop)
+            clip = sample_clip(frames[start:stop], self.num_frames, self.method, rng)
             if self.hand_swap and rng.random() < 0.5:
                 clip = swap_hands(clip)
+            clip = augment(clip, rng, self.aug, self.norm.mirror_left_hand)
         else:
             clip = eval_clips(frames, self.num_frames, self.method, self.clips)
         return {"frames": clip, "label": label, "index": int(i)}

@@ -24,7 +24,7 @@ def load_frames(target: str, fmt: str | None = None, image_size=None) -> tuple[n
     """'STORE:SAMPLE' (id or index) or a pose file -> (frames (T, 49, 3) after eps_c, title)."""
     from masa.data.store import PoseStore
     from masa.poses import ImportOptions, read_pose
-    from masa.poses.normalise import normalise, truncate_confidence
+    from masa.poses.normalise import normalise, prepare_frames
 
     norm = NormaliseConfig()
     store_path, _, sample = target.rpartition(":")
@@ -38,7 +38,7 @@ def load_frames(target: str, fmt: str | None = None, image_size=None) -> tuple[n
         title = Path(target).name
     if len(frames) == 0:
         raise ValueError(f"{target}: no frame in which a hand was found")
-    return truncate_confidence(frames, norm), title
+    return prepare_frames(frames, norm), title
 
 
 def strategy_masks(frames: np.ndarray, cfg: PretextConfig, seed: int = 0) -> dict[str, np.ndarray]:

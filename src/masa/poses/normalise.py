@@ -12,7 +12,7 @@ import numpy as np
 
 from masa.config import NormaliseConfig
 from masa.poses.record import SignPose
-from masa.skeleton import BODY, LEFT_ARM, LEFT_HAND, RIGHT_ARM, RIGHT_HAND
+from masa.skeleton import BODY, JOINT_INDEX, LEFT_ARM, LEFT_HAND, RIGHT_ARM, RIGHT_HAND
 
 BOX = 256.0  # side of the normalised box, in the units the motion thresholds use
 
@@ -83,6 +83,8 @@ def normalise(pose: SignPose, cfg: NormaliseConfig) -> tuple[np.ndarray, np.ndar
     """
     keep = select_frames(pose.num_frames, cfg)
     xy, conf = pose.xy[keep].astype(np.float64), pose.conf[keep].astype(np.float64)
+    if cfg.wrists_from_hands:
+        xy, conf = fill_wrists_from_hands(xy, conf)
     W, H = pose.image_size
     out = np.zeros(xy.shape[:2] + (3,), np.float32)
     any_box = np.zeros(len(keep), bool)
@@ -96,6 +98,51 @@ def normalise(pose: SignPose, cfg: NormaliseConfig) -> tuple[np.ndarray, np.ndar
     if cfg.drop_handless_frames:
         out, keep = out[any_box], keep[any_box]
     return out, keep
+
+
+def fill_wrists_from_hands(xy, conf):
+    """Body wrists the estimator missed take the wrist of their hand, where the hand was seen.
+    Hands-only estimators (MediaPipe Hands) then still say where the hands are: hand crops
+    keep only their shape.   xy (T, 49, 2), conf (T, 49) -> new arrays."""
+    xy, conf = xy.copy(), conf.copy()
+    for hand, wrist in ((RIGHT_HAND, JOINT_INDEX["right_wrist"]), (LEFT_HAND, JOINT_INDEX["left_wrist"])):
+        fill = (conf[:, wrist] <= 0) & (conf[:, hand.start] > 0)
+        xy[fill, wrist], conf[fill, wrist] = xy[fill, hand.start], conf[fill, hand.start]
+    return xy, conf
+
+
+SHOULDERS = (JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"])
+
+
+def shoulder_frame(frames: np.ndarray) -> np.ndarray:
+    """Body joints centred on the shoulders' midpoint and scaled so that shoulder width is a
+    quarter box (64 units), centre at (128, 128). One centre and scale per sample (medians over
+    the frames with both shoulders), so motion is kept; a sample without shoulders is returned
+    as it is.   frames (T, 49, 3) -> a new array."""
+    out = np.array(frames, dtype=np.float32, copy=True)
+    left, right = out[:, SHOULDERS[0]], out[:, SHOULDERS[1]]
+    both = (left[:, 2] > 0) & (right[:, 2] > 0)
+    if not both.any():
+        return out
+    centre = np.median((left[both, :2] + right[both, :2]) / 2, axis=0)
+    width = float(np.median(np.linalg.norm(left[both, :2] - right[both, :2], axis=1)))
+    if width <= 1e-6:
+        return out
+    body = out[:, BODY]
+    seen = body[..., 2] > 0
+    body[..., :2] = np.where(seen[..., None], (body[..., :2] - centre) * (BOX / 4 / width) + BOX / 2, 0.0)
+    out[:, BODY] = body
+    return out
+
+
+def prepare_frames(frames: np.ndarray, cfg: NormaliseConfig) -> np.ndarray:
+    """What every reader of a store applies: eps_c, then the body frame of reference."""
+    out = truncate_confidence(frames, cfg)
+    if cfg.body_frame == "shoulders":
+        return shoulder_frame(out)
+    if cfg.body_frame != "image":
+        raise ValueError(f"unknown normalise.body_frame {cfg.body_frame!r} (image | shoulders)")
+    return out
 
 
 def truncate_confidence(frames: np.ndarray, cfg: NormaliseConfig) -> np.ndarray:

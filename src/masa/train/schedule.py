@@ -26,3 +26,16 @@ def learning_rate(epoch: float, cfg: PretrainConfig) -> float:
     if cfg.schedule == "steps":
         return step_decay(cfg.lr, cfg.lr_gamma, cfg.lr_milestones, e)
     raise ValueError(f"unknown schedule {cfg.schedule!r} (linear | steps)")
+
+
+def finetune_rate(epoch: float, cfg) -> float:
+    """Fine-tuning (FinetuneConfig): warm-up from lr / warm-up length, then `steps` (x lr_gamma at
+    each milestone, the paper) or `cosine` (half a cosine down to 0 at `epochs`)."""
+    if cfg.warmup_epochs > 0 and epoch < cfg.warmup_epochs:
+        return cfg.lr * (epoch + 1) / (cfg.warmup_epochs + 1)
+    if cfg.schedule == "steps":
+        return step_decay(cfg.lr, cfg.lr_gamma, cfg.lr_milestones, epoch)
+    if cfg.schedule == "cosine":
+        span = max(cfg.epochs - cfg.warmup_epochs, 1e-9)
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (epoch - cfg.warmup_epochs) / span)))
+    raise ValueError(f"unknown finetune.schedule {cfg.schedule!r} (steps | cosine)")
