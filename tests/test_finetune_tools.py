@@ -13,7 +13,7 @@ from masa.data.ingest import import_samples
 from masa.data.store import PoseStore
 from masa.data.synth import synthesise
 from masa.train import checkpoint
-from masa.train.finetune import build_classifier, finetune, training_indices
+from masa.train.finetune import build_classifier_for as build_classifier, finetune, training_indices
 from masa.train.pretrain import pretrain
 
 SYNTH = ["synth.num_classes=4", "synth.num_signers=3", "synth.val_signers=1", "synth.test_signers=1",

@@ -20,13 +20,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from masa import config as cfgmod
-from masa.model.classifier import MASAClassifier
-from masa.model.registry import get_size
+from masa.model.backbones import build_classifier
 
 FORMAT = "masa-classifier"
 
 
-def save(path: Path | str, model: MASAClassifier, cfg: cfgmod.Config, classes: list[str]):
+def save(path: Path | str, model: torch.nn.Module, cfg: cfgmod.Config, classes: list[str]):
     """Write the release folder atomically (temporary folder, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,14 +54,14 @@ def locate(path: Path | str) -> Path:
                             "give a release folder or a fine-tuning run directory")
 
 
-def load(path: Path | str, device="cpu") -> tuple[MASAClassifier, dict]:
+def load(path: Path | str, device="cpu") -> tuple[torch.nn.Module, dict]:
     """-> (classifier in eval mode, its config.json as a dict with `normalise` a NormaliseConfig)."""
     folder = locate(path)
     meta = json.loads((folder / "config.json").read_text())
     if meta.get("format") != FORMAT:
         raise ValueError(f"{folder}/config.json is not a masa classifier release")
     model_cfg = cfgmod.from_dict(cfgmod.ModelConfig, meta["model"])
-    model = MASAClassifier(get_size(model_cfg.size), model_cfg, num_classes=len(meta["classes"]))
+    model = build_classifier(model_cfg, num_classes=len(meta["classes"]))
     model.load_state_dict(load_file(str(folder / "model.safetensors"), device=str(device)))
     meta["normalise"] = cfgmod.from_dict(cfgmod.NormaliseConfig, meta["normalise"])
     return model.to(device).eval(), meta

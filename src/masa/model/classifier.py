@@ -18,9 +18,13 @@ class MASAClassifier(nn.Module):
         nn.init.normal_(self.fc.weight, std=0.01)
         nn.init.zeros_(self.fc.bias)
 
+    def features(self, xy, present, valid):
+        """The pooled sign embedding (B, part_dim)."""
+        return self.encoder(xy, present, valid).pooled
+
     def forward(self, xy, present, valid):
         """xy (B, T, 49, 2) in [0, 1], present (B, T, 3) bool, valid (B, T) bool -> logits (B, C)."""
-        return self.fc(self.dropout(self.encoder(xy, present, valid).pooled))
+        return self.fc(self.dropout(self.features(xy, present, valid)))
 
     def load_encoder(self, state: dict) -> list[str]:
         """Load encoder weights from a pre-training state dict (`encoder_q.*`); returns missing keys."""

@@ -22,12 +22,10 @@ from masa import release
 from masa.data.dataset import ClipDataset, collate_clips
 from masa.data.store import PoseStore
 from masa.evaluate.scores import batch_inputs, predict
-from masa.model.classifier import MASAClassifier
-from masa.model.encoder import xavier_init
-from masa.model.registry import get_size
+from masa.model.backbones import build_classifier
 from masa.train import checkpoint, distributed
 from masa.train.amp import autocast_for, optimiser_step
-from masa.train.schedule import step_decay
+from masa.train.schedule import finetune_rate
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +60,39 @@ def training_indices(store: PoseStore, cfg: cfgmod.FinetuneConfig) -> np.ndarray
     return idx
 
 
-def build_classifier(cfg: cfgmod.Config, num_classes: int, init: str | None):
+def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None):
     """-> (classifier, the config whose model section matches the weights)."""
     if init and str(init).lower() != "none":
+        if cfg.model.backbone != "masa":
+            raise ValueError(f"--init loads a MASA encoder; model.backbone={cfg.model.backbone} trains from scratch "
+                             "(--init none)")
         state, pre_cfg = pretrained_state(init)
         cfg.model = cfgmod.from_dict(cfgmod.ModelConfig, pre_cfg["model"])
         cfg.normalise = cfgmod.from_dict(cfgmod.NormaliseConfig, pre_cfg["normalise"])
-        model = MASAClassifier(get_size(cfg.model.size), cfg.model, num_classes, cfg.finetune.dropout)
+        model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
         missing = model.load_encoder(state)
         if missing:
             raise ValueError(f"pre-training checkpoint lacks encoder weights: {missing[:5]}")
     else:
-        model = MASAClassifier(get_size(cfg.model.size), cfg.model, num_classes, cfg.finetune.dropout)
-        xavier_init(model.encoder)
+        model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
     return model, cfg
+
+
+def make_optimizer(model, fc: cfgmod.FinetuneConfig) -> torch.optim.Optimizer:
+    """SGD with momentum (paper) or AdamW; no weight decay on biases and norms, and the encoder
+    (where the model has one) at lr x encoder_lr_scale. Each group's `lr_scale` is applied by the
+    schedule."""
+    by_kind: dict[tuple[float, float], list] = {}
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            scale = fc.encoder_lr_scale if name.startswith("encoder.") else 1.0
+            by_kind.setdefault((scale, fc.weight_decay if p.dim() >= 2 else 0.0), []).append(p)
+    groups = [{"params": ps, "weight_decay": decay, "lr_scale": scale} for (scale, decay), ps in by_kind.items()]
+    if fc.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=fc.lr, momentum=fc.momentum)
+    if fc.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=fc.lr)
+    raise ValueError(f"unknown finetune.optimizer {fc.optimizer!r} (sgd | adamw)")
 
 
 def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path | str, resume: bool = False,
@@ -94,12 +111,12 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
     val_idx = store.labelled(fc.val_split) if fc.val_split else np.array([], np.int64)
 
     torch.manual_seed(fc.seed)
-    model, cfg = build_classifier(cfg, len(store.classes), init)
+    model, cfg = build_classifier_for(cfg, len(store.classes), init)
     model.to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=fc.lr, momentum=fc.momentum, weight_decay=fc.weight_decay)
+    optimizer = make_optimizer(model, fc)
     amp_ctx, scaler = autocast_for(device, fc.amp)
     train_set = ClipDataset(store, train_idx, cfg.normalise, fc.num_frames, fc.sampling, train=True,
-                            hand_swap=fc.hand_swap, seed=fc.seed)
+                            hand_swap=fc.hand_swap, seed=fc.seed, aug=cfg.augment)
     val_loader = None
     if len(val_idx):
         val_set = ClipDataset(store, val_idx, cfg.normalise, fc.num_frames, fc.sampling)
@@ -120,9 +137,9 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
 
     writer = SummaryWriter(str(out / "tb"))
     for epoch in range(start_epoch, fc.epochs):
-        lr = step_decay(fc.lr, fc.lr_gamma, fc.lr_milestones, epoch)
+        lr = finetune_rate(epoch, fc)
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         train_set.set_epoch(epoch)
         order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(fc.seed * 1000 + epoch))
         loader = DataLoader(train_set, batch_size=fc.batch_size, sampler=order.tolist(), collate_fn=collate_clips,

@@ -1,0 +1,132 @@
+"""Classifier backbones by name: every one forward and backward, padding, learning what a
+static-pose model cannot, and a toy backbone through fine-tuning, evaluation, prediction and
+export by one registry line."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from masa import release
+from masa.cli import main
+from masa.config import ModelConfig, resolve
+from masa.data.ingest import import_samples
+from masa.data.synth import synthesise
+from masa.model import backbones
+from masa.model.backbones import BACKBONES, build_classifier
+from masa.train.finetune import finetune
+from tests.test_models import grads_missing, poses
+
+SYNTH = ["synth.num_classes=4", "synth.num_signers=6", "synth.val_signers=1", "synth.test_signers=1",
+         "synth.min_frames=24", "synth.max_frames=36", "synth.repeats=4"]
+
+
+@pytest.mark.parametrize("name", sorted(BACKBONES))
+def test_every_backbone_forward_backward(name):
+    torch.manual_seed(0)
+    model = build_classifier(ModelConfig(backbone=name, size="tiny"), num_classes=7)
+    xy, present, valid, _ = poses()
+    logits = model(xy, present, valid)
+    assert logits.shape == (3, 7) and torch.isfinite(logits).all()
+    assert model.features(xy, present, valid).shape[0] == 3
+    logits.logsumexp(1).sum().backward()
+    assert grads_missing(model) == []
+
+
+@pytest.mark.parametrize("name", ["gru", "tcn"])
+def test_baseline_padding_changes_nothing(name):
+    torch.manual_seed(0)
+    model = build_classifier(ModelConfig(backbone=name, size="tiny"), num_classes=5).eval()
+    xy, present, valid, _ = poses(B=2, T=14, lengths=(9, 14))
+    with torch.no_grad():
+        padded = model(xy, present, valid)[0]
+        alone = model(xy[:1, :9], present[:1, :9], valid[:1, :9])[0]
+        garbage = xy.clone()
+        garbage[0, 9:] = 7.0  # whatever lies in the padding
+        moved = model(garbage, present, valid)[0]
+    torch.testing.assert_close(padded, alone, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(padded, moved, atol=1e-5, rtol=1e-5)
+
+
+def test_unknown_backbone_is_named():
+    with pytest.raises(ValueError, match="unknown model.backbone 'lstm'.*masa"):
+        build_classifier(ModelConfig(backbone="lstm", size="tiny"), 3)
+
+
+@pytest.fixture(scope="module")
+def pairs_store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pairs")
+    cfg = resolve(["tiny"], SYNTH)
+    sources, labels = synthesise(cfg.synth)
+    import_samples(sources, root / "store", cfg.normalise, labels, progress=False)
+    return root
+
+
+@pytest.mark.parametrize("name", ["gru", "tcn"])
+def test_baselines_learn_time_reversed_pairs(pairs_store, name):
+    """Classes 2k and 2k+1 are the same poses in opposite order: a static-pose model is at
+    chance within a pair (about 50 % here, tests/test_synth.py); order must be learnt."""
+    from masa.evaluate.evaluate import evaluate
+
+    cfg = resolve(["small-data"], SYNTH + [f"model.backbone={name}", "finetune.epochs=25", "augment.mirror=0"])
+    out = pairs_store / name
+    finetune(cfg, pairs_store / "store", "none", out, progress=False)
+    result = evaluate(out, pairs_store / "store", "test", pairs_store / f"eval-{name}", progress=False)
+    assert result["top1_per_instance"] >= 0.85, result
+
+
+class MeanPool(nn.Module):
+    """A toy backbone: the mean pose over time, then a linear layer."""
+
+    def __init__(self, cfg, num_classes, dropout=0.0):
+        super().__init__()
+        self.fc = nn.Linear(98, num_classes)
+
+    def features(self, xy, present, valid):
+        w = valid[..., None].to(xy.dtype)
+        return (xy.flatten(2) * w).sum(1) / w.sum(1).clamp(min=1)
+
+    def forward(self, xy, present, valid):
+        return self.fc(self.features(xy, present, valid))
+
+
+def test_a_new_backbone_is_one_registry_line(pairs_store, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(BACKBONES, "toy", MeanPool)
+    sets = [s for o in SYNTH + ["model.backbone=toy", "finetune.epochs=2", "finetune.num_frames=8"] for s in ("--set", o)]
+    run = tmp_path / "toy"
+    assert main(["finetune", "--data", str(pairs_store / "store"), "--init", "none", "--out", str(run),
+                 "--preset", "tiny", "--quiet", *sets]) == 0
+    model, meta = release.load(run)
+    assert isinstance(model, MeanPool) and meta["model"]["backbone"] == "toy"
+    assert main(["evaluate", "--checkpoint", str(run), "--data", str(pairs_store / "store"), "--out",
+                 str(tmp_path / "eval"), "--quiet"]) == 0
+    from masa.data.store import PoseStore
+    from masa.export import FramesToLogits, export
+
+    path = export(run, "torchscript", tmp_path / "toy.pt")
+    frames = torch.from_numpy(PoseStore(pairs_store / "store")[0][0][:8][None])
+    torch.testing.assert_close(torch.jit.load(str(path))(frames), FramesToLogits(model)(frames))
+    assert backbones.build_classifier(ModelConfig(backbone="toy", size="tiny"), 3).fc.out_features == 3
+
+
+def test_init_with_a_baseline_is_refused(pairs_store, tmp_path):
+    cfg = resolve(["tiny"], SYNTH + ["model.backbone=gru"])
+    with pytest.raises(ValueError, match="trains from scratch"):
+        finetune(cfg, pairs_store / "store", str(tmp_path / "nowhere"), tmp_path / "x", progress=False)
+
+
+@pytest.mark.parametrize("name", ["gru", "tcn"])
+def test_baseline_release_exports_to_onnx(pairs_store, tmp_path, name):
+    pytest.importorskip("onnxruntime")
+    import onnxruntime
+
+    from masa.export import FramesToLogits, example_input, export
+
+    cfg = resolve(["tiny"], SYNTH + [f"model.backbone={name}", "finetune.epochs=1", "finetune.num_frames=8"])
+    finetune(cfg, pairs_store / "store", "none", tmp_path / "run", progress=False)
+    path = export(tmp_path / "run", "onnx", tmp_path / "m.onnx")
+    model, _ = release.load(tmp_path / "run")
+    frames = example_input(8, batch=3)
+    with torch.no_grad():
+        eager = FramesToLogits(model)(frames).numpy()
+    got = onnxruntime.InferenceSession(str(path)).run(None, {"frames": frames.numpy()})[0]
+    np.testing.assert_allclose(got, eager, atol=1e-4, rtol=1e-4)
