@@ -202,6 +202,20 @@ def cmd_fuse(args) -> int:
     return 0
 
 
+def cmd_probe(args) -> int:
+    from masa.evaluate.probe import format_probe, probe
+
+    try:
+        result = probe(args.checkpoint, args.data, overrides=args.set or [])
+    except (FileNotFoundError, ValueError) as err:
+        print(f"masa probe: {err}", file=sys.stderr)
+        return 1
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2))
+    print(format_probe(result))
+    return 0
+
+
 def cmd_show(args) -> int:
     from masa.config import PretextConfig
     from masa.evaluate.show import load_frames, render_gif, strategy_masks
@@ -308,6 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--format", required=True, choices=("onnx", "torchscript"))
     ex.add_argument("--out", type=Path, help="output file (default: beside the checkpoint)")
     ex.set_defaults(func=cmd_export)
+
+    pb = sub.add_parser("probe", help="linear-probe and k-NN top-1 of a frozen pre-trained encoder (and of a random one)")
+    pb.add_argument("--checkpoint", required=True, type=Path, help="a pre-training run directory or checkpoint")
+    pb.add_argument("--data", required=True, type=Path, help="a labelled store with a train split and a test (or val) split")
+    pb.add_argument("--out", type=Path, help="write the result as JSON")
+    pb.add_argument("--set", action="append", metavar="KEY=VALUE", help="e.g. finetune.num_frames=64")
+    pb.set_defaults(func=cmd_probe)
 
     sh = sub.add_parser("show", help="render a sign as a skeleton animation (GIF)")
     sh.add_argument("target", help="a pose file, or STORE:SAMPLE (id or index)")
