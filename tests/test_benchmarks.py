@@ -20,3 +20,20 @@ def test_benchmark_runs(script, args, expect):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("machine:") and "torch" in done.stdout
     assert expect in done.stdout
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def test_accuracy_benchmark_quick_mode(tmp_path):
+    """The real-data table end to end at smoke-test budgets: import, pre-train, fine-tune every
+    model, test, and the table with mean and std."""
+    if not (SHARED / "webcam-mediapipe").exists() or not (SHARED / "wlasl100-hands-devtushar").exists():
+        pytest.skip(f"real data not found at {SHARED} (the benchmark reads ../shared/data beside the checkout)")
+    done = subprocess.run([sys.executable, str(BENCH / "accuracy.py"), "--quick", "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith("machine:")
+    for model in ("masa-scratch", "masa-pretrained", "gru-tuned", "tcn-tuned"):
+        assert f"| asl-signers | {model} |" in done.stdout
+    assert (tmp_path / "runs" / "default" / "results.json").exists()

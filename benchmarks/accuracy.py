@@ -1,0 +1,208 @@
+"""Real-data accuracy: masa from scratch, masa pre-trained + fine-tuned, and the reference
+baselines, on every real labelled task in ../shared/data (benchmarks/real_tasks.py), over seeds.
+
+    python benchmarks/accuracy.py                      # the table in docs/results.md (~60 min, 2 cores)
+    python benchmarks/accuracy.py --quick              # CI smoke test: one task, tiny budgets
+    python benchmarks/accuracy.py --tasks granthgg --models masa-scratch --seeds 0 --set augment.rotate=15
+
+Each model is a list of presets and overrides (MODELS); `--set` adds overrides to all of them.
+The pre-trained model is fine-tuned from one `masa pretrain` run over all unlabelled real
+poses but the tasks' test samples (`--pretrain-fraction` for the data-scale curve).
+Prints one line per run and the table; `--write-doc` puts the table into docs/results.md.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch  # noqa: E402
+from common import machine  # noqa: E402
+import real_tasks  # noqa: E402
+
+from masa import config as cfgmod  # noqa: E402
+import logging  # noqa: E402
+
+logging.getLogger("masa").setLevel(logging.ERROR)  # the imports name each skipped sample; the table is what counts
+
+ROOT = Path(__file__).resolve().parents[1]
+# The baselines' own best recipe on WLASL100 (docs/results.md): AdamW, cosine, augmentation.
+BASELINE_RECIPE = [
+    "finetune.epochs=50", "finetune.num_frames=32", "finetune.optimizer=adamw", "finetune.lr=1e-3",
+    "finetune.weight_decay=0.05", "finetune.schedule=cosine", "finetune.warmup_epochs=3",
+    "finetune.label_smoothing=0.1", "finetune.dropout=0.3", "augment.rotate=15", "augment.scale=0.15",
+    "augment.shear=0.15", "augment.shift=16", "augment.mirror=0.5", "augment.joint_drop=0.05",
+    "augment.hand_drop=0.1", "augment.crop=0.75",
+]
+# name -> (presets, overrides, pre-trained?)
+MODELS = {
+    "masa-scratch": (["small-data"], [], False),
+    "masa-pretrained": (["small-data"], [], True),
+    "gru": (["small-data"], ["model.backbone=gru"], False),
+    "tcn": (["small-data"], ["model.backbone=tcn"], False),
+    "gru-tuned": (["small-data"], ["model.backbone=gru", *BASELINE_RECIPE], False),
+    "tcn-tuned": (["small-data"], ["model.backbone=tcn", *BASELINE_RECIPE], False),
+}
+QUICK = ["finetune.epochs=2", "pretrain.epochs=1", "finetune.batch_size=8"]
+
+
+def test_metrics(run: Path, store: Path) -> dict:
+    """Top-1/5 per instance and per class of a fine-tuning run's release on the test split."""
+    from torch.utils.data import DataLoader
+
+    from masa import release
+    from masa.data.dataset import ClipDataset, collate_clips
+    from masa.data.store import PoseStore
+    from masa.evaluate import metrics
+    from masa.evaluate.scores import predict
+
+    model, meta = release.load(run)
+    data = PoseStore(store)
+    idx = data.labelled("test")
+    loader = DataLoader(ClipDataset(data, idx, meta["normalise"], meta["num_frames"], meta["sampling"]),
+                        batch_size=64, collate_fn=collate_clips)
+    scores, labels = predict(model, loader, torch.device("cpu"))
+    return metrics.summarise(scores, labels, len(meta["classes"]))
+
+
+def one_run(job: dict) -> dict:
+    """Fine-tune one (task, model, seed) and test it; runs in a worker process."""
+    from masa.train.finetune import finetune
+
+    torch.set_num_threads(job["threads"])
+    cfg = cfgmod.resolve(job["presets"], job["overrides"])
+    start = time.perf_counter()
+    result = finetune(cfg, job["store"], job["init"], job["out"], progress=False)
+    row = {k: job[k] for k in ("task", "model", "seed")}
+    row.update(test_metrics(Path(job["out"]), Path(job["store"])), best_val_top1=result["best_val_top1"],
+               seconds=time.perf_counter() - start, threads=job["threads"])
+    return row
+
+
+def pretrain_once(args, norm, presets, overrides) -> Path | None:
+    from masa.train.pretrain import pretrain
+
+    corpus = real_tasks.corpus_store(args.data, args.work, norm, args.pretrain_fraction, webcam=not args.quick)
+    if corpus is None:
+        return None
+    settings = presets + [o for o in overrides if not o.startswith(("finetune.", "augment."))]
+    key = hashlib.sha1(json.dumps(settings).encode()).hexdigest()[:8]  # one run per pre-training setting
+    out = args.work / f"pretrain-{corpus.name}-{key}"
+    if not (out / "checkpoints" / "last.pt").exists():
+        torch.set_num_threads(args.threads * args.jobs)
+        cfg = cfgmod.resolve(presets, overrides)
+        start = time.perf_counter()
+        pretrain(cfg, [corpus], out, progress=False, resume=(out / "checkpoints").exists())
+        print(f"pre-trained on {corpus.name} in {time.perf_counter() - start:.0f} s -> {out}", flush=True)
+    return out
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    table = []
+    for task in dict.fromkeys(r["task"] for r in rows):
+        for model in dict.fromkeys(r["model"] for r in rows):
+            runs = [r for r in rows if r["task"] == task and r["model"] == model]
+            if not runs:
+                continue
+            entry = {"task": task, "model": model, "seeds": len(runs), "threads": runs[0]["threads"],
+                     "minutes": sum(r["seconds"] for r in runs) / 60}
+            for k in ("top1_per_instance", "top5_per_instance", "top1_per_class", "top5_per_class"):
+                v = np.array([r[k] for r in runs]) * 100
+                entry[k] = (float(v.mean()), float(v.std()))
+            table.append(entry)
+    return table
+
+
+def markdown(table: list[dict]) -> str:
+    lines = ["| task | model | top-1 P-I | top-5 P-I | top-1 P-C | top-5 P-C | seeds | min (all seeds) | threads |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for e in table:
+        cells = [f"{e[k][0]:.1f} ± {e[k][1]:.1f}" for k in ("top1_per_instance", "top5_per_instance",
+                                                            "top1_per_class", "top5_per_class")]
+        lines.append(f"| {e['task']} | {e['model']} | " + " | ".join(cells)
+                     + f" | {e['seeds']} | {e['minutes']:.1f} | {e['threads']} |")
+    return "\n".join(lines)
+
+
+def write_doc(text: str, doc: Path = ROOT / "docs" / "results.md"):
+    begin, end = "<!-- accuracy-table:begin -->", "<!-- accuracy-table:end -->"
+    old = doc.read_text()
+    if begin not in old:
+        raise SystemExit(f"{doc} has no {begin} marker")
+    doc.write_text(old.split(begin)[0] + begin + "\n" + text + "\n" + end + old.split(end, 1)[1])
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    p.add_argument("--work", type=Path, default=ROOT / "runs" / "accuracy", help="stores and runs (reused)")
+    p.add_argument("--tasks", nargs="+", default=list(real_tasks.TASKS), choices=real_tasks.TASKS)
+    p.add_argument("--models", nargs="+", default=["masa-scratch", "masa-pretrained", "gru-tuned", "tcn-tuned"],
+                   choices=list(MODELS))
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="added to every model's settings")
+    p.add_argument("--pretrain-set", action="append", default=[], metavar="KEY=VALUE", help="pre-training only")
+    p.add_argument("--pretrain-fraction", type=float, default=1.0, help="share of the unlabelled corpus (data scale)")
+    p.add_argument("--jobs", type=int, default=2, help="runs in parallel, in processes")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    p.add_argument("--quick", action="store_true", help="smoke test: one task, one seed, tiny budgets")
+    p.add_argument("--tag", default="", help="name of this experiment in the output folder")
+    p.add_argument("--merge", nargs="+", default=[], metavar="TAG", help="add the rows of earlier runs (their --tag)")
+    p.add_argument("--write-doc", action="store_true", help="put the table into docs/results.md")
+    args = p.parse_args(argv)
+    if not (args.data / "wlasl100-hands-devtushar").exists() or not (args.data / real_tasks.WEBCAM).exists():
+        raise SystemExit(f"accuracy: the real data is not at {args.data} (expected wlasl100-hands-devtushar and "
+                         f"{real_tasks.WEBCAM}); pass --data")
+    if args.quick:
+        args.tasks = args.tasks[:1] if len(args.tasks) < len(real_tasks.TASKS) else ["asl-signers"]
+        args.seeds, args.set = args.seeds[:1], args.set + QUICK
+    print(machine(torch.device("cpu")).replace(f"threads {torch.get_num_threads()}",
+                                               f"{args.jobs} jobs x {args.threads} threads"), flush=True)
+
+    base = cfgmod.resolve(["small-data"], args.set)
+    stores = {t: real_tasks.task_store(t, args.data, args.work, base.normalise) for t in args.tasks}
+    pre = None
+    if any(MODELS[m][2] for m in args.models):
+        pre = pretrain_once(args, base.normalise, ["small-data"], args.set + args.pretrain_set)
+    runs = args.work / "runs" / (args.tag or "default")
+    jobs = []
+    for task in args.tasks:
+        for model in args.models:
+            presets, overrides, pretrained = MODELS[model]
+            for seed in args.seeds:
+                jobs.append({"task": task, "model": model, "seed": seed, "store": str(stores[task]),
+                             "init": str(pre) if pretrained and pre else "none", "presets": presets,
+                             "overrides": overrides + args.set + [f"finetune.seed={seed}"],
+                             "out": str(runs / f"{task}-{model}-{seed}"), "threads": args.threads})
+    for job in jobs:  # a fresh run each time: finetune refuses an existing run directory
+        import shutil
+        shutil.rmtree(job["out"], ignore_errors=True)
+    start = time.perf_counter()
+    rows = []
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for row in pool.map(one_run, jobs):
+            rows.append(row)
+            print(f"{row['task']:<12} {row['model']:<16} seed {row['seed']}: test top-1 {row['top1_per_instance']:.1%} "
+                  f"(val {row['best_val_top1'] or 0:.1%}) in {row['seconds']:.0f} s", flush=True)
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                                   "rows": rows}, indent=2))
+    for tag in args.merge:
+        rows = rows + json.loads((args.work / "runs" / tag / "results.json").read_text())["rows"]
+    table = summarise(rows)
+    text = markdown(table)
+    print(f"\n{text}\n\nwall time {(time.perf_counter() - start) / 60:.1f} min")
+    if args.write_doc:
+        write_doc(text)
+    return table
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Label efficiency and data scale on the real tasks: what pre-training buys with few labels,
+and with how much unlabelled data.
+
+    python benchmarks/label_efficiency.py                  # 1, 2, 5 and all labels per class
+    python benchmarks/label_efficiency.py --fractions 0 0.25 0.5 1 --labels 5   # the paper's Fig. 2
+    python benchmarks/label_efficiency.py --quick          # CI smoke test
+
+Runs benchmarks/accuracy.py for each point (masa from scratch vs pre-trained; a fraction of 0
+means from scratch), prints a table (Markdown and CSV) and draws a PNG: top-1 against labels
+per class, or against the share of the unlabelled corpus.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import accuracy  # noqa: E402
+import real_tasks  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def plot(points: list[dict], x_key: str, x_label: str, out: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(p["task"] for p in points))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 3.2), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for model, style in (("masa-scratch", "o--"), ("masa-pretrained", "s-")):
+            mine = sorted((p for p in points if p["task"] == task and p["model"] == model), key=lambda p: p["x"])
+            if mine:
+                ax.errorbar(range(len(mine)), [p["top1"] for p in mine], yerr=[p["std"] for p in mine], fmt=style,
+                            capsize=3, label=model.replace("masa-", ""))
+                ax.set_xticks(range(len(mine)), [p["label"] for p in mine])
+        ax.set_title(task)
+        ax.set_xlabel(x_label)
+        ax.set_ylabel("test top-1 (%), mean ± std over seeds")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--tasks", nargs="+", default=["wlasl100", "granthgg", "divyashC", "DimasWibowo"],
+                   choices=real_tasks.TASKS)
+    p.add_argument("--labels", nargs="+", type=int, default=[1, 2, 5, 0], help="labels per class (0 = all)")
+    p.add_argument("--fractions", nargs="+", type=float, help="instead: shares of the unlabelled corpus (0 = none)")
+    p.add_argument("--seeds", nargs="+", default=["0", "1", "2"])
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "label_efficiency.png")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("extra", nargs="*", help="more arguments for accuracy.py, after --")
+    args = p.parse_args(argv)
+    common = ["--tasks", *args.tasks, "--seeds", *args.seeds, *args.extra] + (["--quick"] if args.quick else [])
+    points = []
+    if args.fractions:
+        for f in args.fractions:
+            models = ["masa-pretrained"] if f > 0 else ["masa-scratch"]
+            table = accuracy.main(common + ["--models", *models, "--pretrain-fraction", str(f), "--tag", f"scale-{f:g}"])
+            points += [{"task": e["task"], "model": "masa-pretrained", "x": f, "label": f"{f:.0%}",
+                        "top1": e["top1_per_instance"][0], "std": e["top1_per_instance"][1]} for e in table]
+        x_label, what = "share of the unlabelled corpus", "fraction"
+    else:
+        for n in args.labels:
+            table = accuracy.main(common + ["--models", "masa-scratch", "masa-pretrained", "--tag", f"labels-{n}",
+                                            "--set", f"finetune.labels_per_class={n}"])
+            points += [{"task": e["task"], "model": e["model"], "x": n or 10**6, "label": str(n or "all"),
+                        "top1": e["top1_per_instance"][0], "std": e["top1_per_instance"][1]} for e in table]
+        x_label, what = "labels per class", "labels"
+    print(f"\n| task | model | {what} | test top-1 (%) |\n|---|---|---|---|")
+    for q in points:
+        print(f"| {q['task']} | {q['model']} | {q['label']} | {q['top1']:.1f} ± {q['std']:.1f} |")
+    print(f"\ntask,model,{what},top1_mean,top1_std")
+    for q in points:
+        print(f"{q['task']},{q['model']},{q['label']},{q['top1']:.2f},{q['std']:.2f}")
+    plot(points, "x", x_label, args.out)
+    return points
+
+
+if __name__ == "__main__":
+    main()
