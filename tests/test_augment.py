@@ -113,3 +113,21 @@ def test_wrists_from_hands_fill_only_what_is_missing():
     np.testing.assert_array_equal(fx[1:, rw], xy[1:, 0]) and np.testing.assert_array_equal(fx[0, rw], [1, 2])
     assert fc[3, lw] == 0 and (fc[np.arange(12) != 3, lw] == 1).all()  # no left hand in frame 3, no wrist
     assert (fc[:, sk.BODY][:, [0, 1, 2, 4, 5]] == 0).all()
+
+
+def test_import_with_the_small_data_preset_keeps_where_hands_only_data_has_its_hands(tmp_path):
+    from masa.cli import main
+    from masa.data.store import PoseStore
+
+    rng = np.random.default_rng(0)
+    hands = np.zeros((10, 2, 21, 3))
+    hands[:, 0, :, :2] = 0.3 + rng.uniform(-0.05, 0.05, (10, 21, 2))  # one hand, normalised coordinates
+    (tmp_path / "src").mkdir()
+    np.save(tmp_path / "src" / "clip.npy", hands.reshape(10, 126))
+    for preset, wrists in ((["--preset", "small-data"], True), ([], False)):
+        out = tmp_path / f"store{wrists}"
+        assert main(["data", "import", str(tmp_path / "src"), "--format", "mediapipe-hands", "--image-size",
+                     "640x480", "--out", str(out), "--quiet", *preset]) == 0
+        frames = PoseStore(out)[0][0]
+        body_seen = (frames[:, sk.BODY, 2] > 0).any()
+        assert body_seen == wrists

@@ -256,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--strict", action="store_true", help="fail on the first bad sample instead of skipping it")
     imp.add_argument("--overwrite", action="store_true", help="replace an existing store (only once the new one is complete)")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.add_argument("--preset", action="append", help=f"named settings whose normalise.* apply ({', '.join(cfgmod.PRESETS)})")
     imp.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override, e.g. normalise.max_frames=200")
     imp.set_defaults(func=cmd_data_import)
 
