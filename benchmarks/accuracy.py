@@ -155,6 +155,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="smoke test: one task, one seed, tiny budgets")
     p.add_argument("--tag", default="", help="name of this experiment in the output folder")
     p.add_argument("--merge", nargs="+", default=[], metavar="TAG", help="add the rows of earlier runs (their --tag)")
+    p.add_argument("--report-only", action="store_true", help="train nothing: the table of the --merge runs")
     p.add_argument("--write-doc", action="store_true", help="put the table into docs/results.md")
     args = p.parse_args(argv)
     if not (args.data / "wlasl100-hands-devtushar").exists() or not (args.data / real_tasks.WEBCAM).exists():
@@ -166,6 +167,8 @@ def main(argv=None):
     print(machine(torch.device("cpu")).replace(f"threads {torch.get_num_threads()}",
                                                f"{args.jobs} jobs x {args.threads} threads"), flush=True)
 
+    if args.report_only:
+        return report(args, [], time.perf_counter())
     base = cfgmod.resolve(["small-data"], args.set)
     stores = {t: real_tasks.task_store(t, args.data, args.work, base.normalise) for t in args.tasks}
     pre = None
@@ -194,6 +197,11 @@ def main(argv=None):
     runs.mkdir(parents=True, exist_ok=True)
     (runs / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                    "rows": rows}, indent=2))
+    return report(args, rows, start)
+
+
+def report(args, rows: list[dict], start: float) -> list[dict]:
+    """The table of these rows and those of the --merge runs; printed, and written to the doc."""
     for tag in args.merge:
         rows = rows + json.loads((args.work / "runs" / tag / "results.json").read_text())["rows"]
     table = summarise(rows)

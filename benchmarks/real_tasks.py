@@ -5,7 +5,7 @@
                  leave-signers-out, 5 signers train, 1 val, 2 test (fixed)
   granthgg       ISL letters and words, 32 classes, split within the repository 60/20/20
   divyashC       BSL, 15 words, likewise
-  DimasWibowo    BISINDO, 12 words, likewise
+  DimasWibowo    BISINDO, 13 words, likewise
 Splits are drawn once with fixed seeds, so every run and every model sees the same ones.
 `corpus_store` gathers the unlabelled pre-training corpus: every real pose in shared except
 the test samples of these tasks.

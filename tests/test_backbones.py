@@ -67,11 +67,12 @@ def test_baselines_learn_time_reversed_pairs(pairs_store, name):
     chance within a pair (about 50 % here, tests/test_synth.py); order must be learnt."""
     from masa.evaluate.evaluate import evaluate
 
-    cfg = resolve(["small-data"], SYNTH + [f"model.backbone={name}", "finetune.epochs=25", "augment.mirror=0"])
+    cfg = resolve(["small-data"], SYNTH + [f"model.backbone={name}", "finetune.epochs=25", "finetune.num_frames=32",
+                                           "finetune.optimizer=adamw", "finetune.lr=1e-3", "finetune.schedule=cosine"])
     out = pairs_store / name
     finetune(cfg, pairs_store / "store", "none", out, progress=False)
     result = evaluate(out, pairs_store / "store", "test", pairs_store / f"eval-{name}", progress=False)
-    assert result["top1_per_instance"] >= 0.85, result
+    assert result["top1_per_instance"] >= 0.8, result  # a static-pose model: about 0.5
 
 
 class MeanPool(nn.Module):
