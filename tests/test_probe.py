@@ -28,7 +28,18 @@ def test_read_outs_on_separable_features():
     assert knn(x[::2].astype("f4"), y[::2], x[1::2].astype("f4"), y[1::2], 4) > 0.95
 
 
-def test_probe_beats_chance_and_a_random_encoder(tmp_path, capsys):
+@pytest.fixture
+def one_thread():
+    """Pre-training's result depends on the thread count's summation order: pin it."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_probe_beats_chance_and_a_random_encoder(tmp_path, capsys, one_thread):
     cfg = resolve(["tiny"], SYNTH + PRE)
     sources, labels = synthesise(cfg.synth)
     import_samples(sources, tmp_path / "store", cfg.normalise, labels, progress=False)
