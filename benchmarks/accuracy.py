@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -53,27 +54,9 @@ MODELS = {
 QUICK = ["finetune.epochs=2", "pretrain.epochs=1", "finetune.batch_size=8"]
 
 
-def test_metrics(run: Path, store: Path) -> dict:
-    """Top-1/5 per instance and per class of a fine-tuning run's release on the test split."""
-    from torch.utils.data import DataLoader
-
-    from masa import release
-    from masa.data.dataset import ClipDataset, collate_clips
-    from masa.data.store import PoseStore
-    from masa.evaluate import metrics
-    from masa.evaluate.scores import predict
-
-    model, meta = release.load(run)
-    data = PoseStore(store)
-    idx = data.labelled("test")
-    loader = DataLoader(ClipDataset(data, idx, meta["normalise"], meta["num_frames"], meta["sampling"]),
-                        batch_size=64, collate_fn=collate_clips)
-    scores, labels = predict(model, loader, torch.device("cpu"))
-    return metrics.summarise(scores, labels, len(meta["classes"]))
-
-
 def one_run(job: dict) -> dict:
     """Fine-tune one (task, model, seed) and test it; runs in a worker process."""
+    from masa.evaluate.evaluate import evaluate
     from masa.train.finetune import finetune
 
     torch.set_num_threads(job["threads"])
@@ -81,7 +64,8 @@ def one_run(job: dict) -> dict:
     start = time.perf_counter()
     result = finetune(cfg, job["store"], job["init"], job["out"], progress=False)
     row = {k: job[k] for k in ("task", "model", "seed")}
-    row.update(test_metrics(Path(job["out"]), Path(job["store"])), best_val_top1=result["best_val_top1"],
+    tested = evaluate(job["out"], job["store"], "test", Path(job["out"]) / "test", device="cpu", progress=False)
+    row.update({k: v for k, v in tested.items() if k.startswith("top")}, best_val_top1=result["best_val_top1"],
                seconds=time.perf_counter() - start, threads=job["threads"])
     return row
 
@@ -185,7 +169,6 @@ def main(argv=None):
                              "overrides": overrides + args.set + [f"finetune.seed={seed}"],
                              "out": str(runs / f"{task}-{model}-{seed}"), "threads": args.threads})
     for job in jobs:  # a fresh run each time: finetune refuses an existing run directory
-        import shutil
         shutil.rmtree(job["out"], ignore_errors=True)
     start = time.perf_counter()
     rows = []

@@ -22,7 +22,7 @@ import real_tasks  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def plot(points: list[dict], x_key: str, x_label: str, out: Path):
+def plot(points: list[dict], x_label: str, out: Path):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -81,7 +81,7 @@ def main(argv=None):
     print(f"\ntask,model,{what},top1_mean,top1_std")
     for q in points:
         print(f"{q['task']},{q['model']},{q['label']},{q['top1']:.2f},{q['std']:.2f}")
-    plot(points, "x", x_label, args.out)
+    plot(points, x_label, args.out)
     return points
 
 

@@ -110,7 +110,8 @@ def test_wrists_from_hands_fill_only_what_is_missing():
     conf[:, sk.BODY], xy[:, sk.BODY] = 0, 0  # a hands-only estimator
     conf[0, rw], xy[0, rw] = 0.9, (1, 2)  # ... that did see one wrist once
     fx, fc = fill_wrists_from_hands(xy, conf)
-    np.testing.assert_array_equal(fx[1:, rw], xy[1:, 0]) and np.testing.assert_array_equal(fx[0, rw], [1, 2])
+    np.testing.assert_array_equal(fx[1:, rw], xy[1:, 0])
+    np.testing.assert_array_equal(fx[0, rw], [1, 2])
     assert fc[3, lw] == 0 and (fc[np.arange(12) != 3, lw] == 1).all()  # no left hand in frame 3, no wrist
     assert (fc[:, sk.BODY][:, [0, 1, 2, 4, 5]] == 0).all()
 

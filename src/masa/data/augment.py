@@ -91,7 +91,3 @@ def augment(clip: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, mirr
         clip = drop(clip, rng, cfg.joint_drop, cfg.hand_drop)
     return clip
 
-
-def is_identity(cfg: AugmentConfig) -> bool:
-    return not (cfg.rotate or cfg.scale or cfg.shear or cfg.shift or cfg.mirror or cfg.joint_drop or cfg.hand_drop
-                or cfg.crop < 1.0)

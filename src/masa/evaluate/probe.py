@@ -57,15 +57,16 @@ def linear_probe(train, train_y, test, test_y, classes: int, val=None, val_y=Non
     mean, std = train.mean(0), train.std(0) + 1e-6
     t = lambda a: torch.from_numpy((a - mean) / std).float()  # noqa: E731
     x, y = t(train), torch.from_numpy(train_y)
-    best_l2, best = L2_WEIGHTS[1], -1.0
-    if val is not None and len(val):
-        for l2 in L2_WEIGHTS:
-            with torch.no_grad():
-                acc = float((_fit_logistic(x, y, classes, l2)(t(val)).argmax(1).numpy() == val_y).mean())
-            if acc > best:
-                best_l2, best = l2, acc
+    tuned = val is not None and len(val)
+    best_l2, best, head = L2_WEIGHTS[1], -1.0, None
+    for l2 in L2_WEIGHTS if tuned else (best_l2,):
+        fitted = _fit_logistic(x, y, classes, l2)
+        with torch.no_grad():
+            acc = float((fitted(t(val)).argmax(1).numpy() == val_y).mean()) if tuned else 0.0
+        if acc > best:
+            best_l2, best, head = l2, acc, fitted
     with torch.no_grad():
-        pred = _fit_logistic(x, y, classes, best_l2)(t(test)).argmax(1).numpy()
+        pred = head(t(test)).argmax(1).numpy()
     return float((pred == test_y).mean()), best_l2
 
 

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from masa.config import ModelConfig
+from masa.model.pooling import _attend
 from masa.skeleton import NUM_JOINTS
 
 WIDTHS = {"tiny": 128, "small": 192, "base": 256}  # hidden width by model.size
@@ -33,8 +34,7 @@ class FramePool(nn.Module):
         self.score = nn.Linear(dim, 1)
 
     def forward(self, x, valid):
-        w = self.score(x)[..., 0].float().masked_fill(~valid, -1e9).softmax(dim=1) * valid
-        return torch.einsum("bt,btd->bd", w.to(x.dtype), x)
+        return _attend(x, self.score(x)[..., 0], valid)
 
 
 class BaselineClassifier(nn.Module):
