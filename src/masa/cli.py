@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
@@ -36,24 +37,36 @@ def _add_config_options(p, default_preset: str | None = None):
 
 # --- masa data ----------------------------------------------------------------------------
 def cmd_data_import(args) -> int:
-    from masa.data.ingest import ImportFailed, import_samples
-    from masa.poses import ImportOptions, find_samples
+    from masa.data.ingest import ImportFailed, import_samples, refuse_unsafe_out
+    from masa.poses import ImportOptions, find_samples, found_nothing
     from masa.poses.labels import read_labels
 
     cfg = _config(args)
     options = ImportOptions(image_size=args.image_size, mirrored=args.mirrored, holistic_order=args.holistic_order,
                             layout=args.layout, person=args.person)
-    labels = read_labels(args.labels, args.class_list, args.subset) if args.labels else None
     meta = {"importer": {"format": args.format, "source": str(args.src), "labels": args.labels or [],
                          "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()}}}
     try:
-        report = import_samples(find_samples(args.src, args.format, options), args.out, cfg.normalise, labels,
+        refuse_unsafe_out(args.src, args.out)
+        labels = read_labels(args.labels, args.class_list, args.subset) if args.labels else None
+        sources = list(find_samples(args.src, args.format, options))
+        if not sources:
+            raise ImportFailed(found_nothing(args.src, args.format))
+        report = import_samples(sources, args.out, cfg.normalise, labels,
                                 strict=args.strict, overwrite=args.overwrite, meta=meta, progress=not args.quiet)
-    except (ImportFailed, FileNotFoundError, FileExistsError, ValueError) as err:
-        print(f"masa data import: {err}", file=sys.stderr)
+    except (ImportFailed, OSError, ValueError) as err:
+        print(f"masa data import: {describe_error(err)}", file=sys.stderr)
         return 1
     _print_import_report(report, args.out)
     return 0
+
+
+def describe_error(err: BaseException) -> str:
+    """One line for a user error; a full disk is named as such."""
+    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+        where = f" while writing {err.filename}" if err.filename else ""
+        return f"no space left on device{where}: free some space and run again (nothing half-written was kept)"
+    return str(err) or type(err).__name__
 
 
 def _print_import_report(report: dict, out, show: int = 20):
@@ -68,6 +81,16 @@ def _print_import_report(report: dict, out, show: int = 20):
     if report.get("image_size_estimated"):
         print(f"note: the image size of {report['image_size_estimated']} samples was estimated from the keypoints; "
               "pass --image-size WxH if you know it")
+    if report.get("outside_image"):
+        print(f"warning: {report['outside_image']} samples have keypoints outside their image: "
+              "are they of another size than --image-size (or the size in their files)?")
+    if report.get("single_frame"):
+        print(f"warning: {report['single_frame']} samples have a single frame: they carry no motion to pre-train on")
+    hands = report.get("no_hand_detected", 0)
+    if hands:
+        print(f"{'warning' if hands > report['imported'] / 2 else 'note'}: {hands} of {report['imported']} samples "
+              "have no detected hand in any frame (their hands are cropped from the arms): "
+              "check --format, --holistic-order or the estimator's hand model")
 
 
 def cmd_data_info(args) -> int:

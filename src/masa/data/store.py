@@ -45,6 +45,14 @@ class SampleInfo:
     source: str
 
 
+def is_store(path: Path) -> bool:
+    """Whether `path` holds a masa store (what --overwrite may replace)."""
+    try:
+        return json.loads((Path(path) / "meta.json").read_text()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 class StoreWriter:
     """Append samples, then `close()` to publish the store atomically at `path`."""
 
@@ -52,6 +60,9 @@ class StoreWriter:
         self.path = Path(path)
         if self.path.exists() and not overwrite:
             raise FileExistsError(f"{self.path} exists; choose another --out or pass --overwrite")
+        if self.path.exists() and not (is_store(self.path) or (self.path.is_dir() and not any(self.path.iterdir()))):
+            raise FileExistsError(f"{self.path} is not a masa pose store (no meta.json of format {FORMAT}): "
+                                  "--overwrite only ever replaces a store; choose another --out")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
         self.meta = dict(meta)
@@ -99,8 +110,12 @@ class StoreWriter:
         return self.path
 
     def abort(self):
-        self._frames.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        try:
+            self._frames.close()  # may fail again on a full disk; the folder goes anyway
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 class PoseStore:

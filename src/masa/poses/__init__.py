@@ -5,6 +5,7 @@ Each format is one module with a `find(src, options)` generator of `SampleSource
 """
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -29,6 +30,17 @@ def find_samples(src: Path | str, fmt: str, options: ImportOptions | None = None
     if name not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(sorted(FORMATS) + sorted(ALIASES))}")
     return FORMATS[name](Path(src), options or ImportOptions())
+
+
+def found_nothing(src: Path | str, fmt: str) -> str:
+    """Why `fmt` found no sample under `src`, saying what is there instead."""
+    src = Path(src)
+    if not src.exists():
+        return f"{src}: no such file or folder"
+    files = [src] if src.is_file() else [p for p in src.rglob("*") if p.is_file()]
+    kinds = Counter(p.suffix.lower() or "(no extension)" for p in files)
+    there = ", ".join(f"{n} {k}" for k, n in kinds.most_common(5)) or "nothing"
+    return f"{src}: found no {fmt} files (it holds {there}); is --format right?"
 
 
 def guess_format(path: Path | str) -> str:

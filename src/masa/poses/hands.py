@@ -14,11 +14,12 @@ import numpy as np
 
 
 def assign_hands(slots_xy, slots_present, midline_x, mirrored: bool = False):
-    """slots_xy (T, S, 21, 2), slots_present (T, S) bool, midline_x (T,) ->
-    (right_xy, right_present, left_xy, left_present) with shapes (T, 21, 2) and (T,)."""
+    """slots_xy (T, S, 21, C >= 2: x, y, then any per-joint channels carried along), slots_present
+    (T, S) bool, midline_x (T,) -> (right_xy, right_present, left_xy, left_present) with shapes
+    (T, 21, C) and (T,)."""
     T = slots_xy.shape[0]
-    right = np.zeros((T, 21, 2), np.float32)
-    left = np.zeros((T, 21, 2), np.float32)
+    right = np.zeros((T, 21, slots_xy.shape[-1]), np.float32)
+    left = np.zeros((T, 21, slots_xy.shape[-1]), np.float32)
     right_ok = np.zeros(T, bool)
     left_ok = np.zeros(T, bool)
     last = {"right": None, "left": None}

@@ -26,6 +26,10 @@ from pathlib import Path
 SPLITS = ("train", "val", "test")
 
 
+class LabelError(ValueError):
+    """A label file that cannot be read; the message names the file (and row)."""
+
+
 @dataclass
 class Annotation:
     label: int | None = None  # class index, None = unlabelled
@@ -104,20 +108,24 @@ def _name_classes(table: LabelTable, raw: dict[str, tuple[str, str | None, str |
 
 
 def read_csv(path: Path, classes: list[str] | None = None) -> LabelTable:
-    raw = {}
-    with open(path, newline="") as f:
-        rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
-    if rows and rows[0][0].strip().lower() == "file":
+    raw, where = {}, {}
+    with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a BOM is not part of the header
+        rows = [(n, r) for n, r in enumerate(csv.reader(f), start=1) if r and any(c.strip() for c in r)]
+    if rows and rows[0][1][0].strip().lower() == "file":
         rows = rows[1:]
-    for n, row in enumerate(rows, start=1):
+    for n, row in rows:
         if len(row) < 2:
-            raise ValueError(f"{path}: row {n} has {len(row)} column(s), expected file,label[,split][,signer]")
+            raise LabelError(f"{path}: row {n} has {len(row)} column(s), expected file,label[,split][,signer]")
         key = Path(row[0].strip()).with_suffix("").as_posix()
         split = row[2].strip() or None if len(row) > 2 else None
         if split is not None and split not in SPLITS:
-            raise ValueError(f"{path}: row {n} has split {split!r}, expected one of {SPLITS}")
+            raise LabelError(f"{path}: row {n} has split {split!r}, expected one of {SPLITS}")
         signer = row[3].strip() or None if len(row) > 3 else None
-        raw[key] = (row[1].strip(), split, signer)
+        entry = (row[1].strip(), split, signer)
+        if key in raw and raw[key] != entry:
+            raise LabelError(f"{path}: rows {where[key]} and {n} both list {key!r}, with different labels, "
+                             f"splits or signers ({', '.join(map(str, raw[key]))} / {', '.join(map(str, entry))}); keep one")
+        raw[key], where[key] = entry, n
     return _name_classes(LabelTable(), raw, classes, numeric=False)
 
 
@@ -180,9 +188,9 @@ def read_list(path: Path, split: str | None = None, classes: list[str] | None = 
         elif "/" in line:
             key, lab = Path(line).with_suffix("").as_posix(), line.split("/", 1)[0]
         else:
-            raise ValueError(f"{path}: line {n} is neither 'name label' nor 'label/name': {line!r}")
+            raise LabelError(f"{path}: line {n} is neither 'name label' nor 'label/name': {line!r}")
         if not lab.lstrip("-").isdigit():
-            raise ValueError(f"{path}: line {n} has a non-integer label {lab!r}")
+            raise LabelError(f"{path}: line {n} has a non-integer label {lab!r}")
         raw[key] = (str(int(lab)), split, None)
     return _name_classes(LabelTable(), raw, classes, numeric=True)
 
@@ -193,7 +201,7 @@ def merge(tables: list[LabelTable]) -> LabelTable:
     for t in tables:
         if len(t.classes) > len(out.classes):
             if out.classes and t.classes[: len(out.classes)] != out.classes:
-                raise ValueError("label files disagree on the class names")
+                raise LabelError("the label files disagree on the class names")
             out.classes = t.classes
         out.entries.update(t.entries)
         out.unknown.update(t.unknown)
@@ -201,27 +209,45 @@ def merge(tables: list[LabelTable]) -> LabelTable:
 
 
 def read_labels(specs: list[str], class_list: Path | None = None, subset: int | None = None) -> LabelTable:
-    """Read label files given as 'PATH' or 'PATH:split', choosing the reader by file name."""
-    classes = _read_class_list(class_list) if class_list else None
+    """Read label files given as 'PATH' or 'PATH:split', choosing the reader by file name.
+    Any file that cannot be read raises LabelError naming it."""
+    classes = _guarded(class_list, "class list", _read_class_list) if class_list else None
     tables, msasl = [], []
     for spec in specs:
         path_text, _, split = spec.partition(":") if not Path(spec).exists() else (spec, "", "")
         path = Path(path_text)
         if not path.exists():
-            raise FileNotFoundError(f"label file {path} does not exist")
+            raise LabelError(f"label file {path} does not exist")
         name = path.name.lower()
         if name.endswith(".csv"):
-            tables.append(read_csv(path, classes))
+            tables.append(_guarded(path, "CSV label", read_csv, classes))
         elif name.startswith("nslt_") and name.endswith(".json"):
-            tables.append(read_wlasl_nslt(path, classes))
+            tables.append(_guarded(path, "WLASL nslt", read_wlasl_nslt, classes))
         elif name.startswith("wlasl_v") and name.endswith(".json"):
-            tables.append(read_wlasl_v03(path, subset))
+            tables.append(_guarded(path, "WLASL_v0.3", read_wlasl_v03, subset))
         elif name.startswith("msasl_") and name.endswith(".json"):
             msasl.append(path)
         elif name.endswith(".txt"):
-            tables.append(read_list(path, split or None, classes))
+            tables.append(_guarded(path, "list", read_list, split or None, classes))
         else:
-            raise ValueError(f"{path}: unknown label file (expected .csv, nslt_N.json, WLASL_v0.3.json, MSASL_*.json or a .txt list)")
+            raise LabelError(f"{path}: unknown label file (expected .csv, nslt_N.json, WLASL_v0.3.json, MSASL_*.json or a .txt list)")
     if msasl:
-        tables.append(read_msasl(msasl, subset))
+        tables.append(_guarded(msasl[0] if len(msasl) == 1 else ", ".join(map(str, msasl)), "MS-ASL", read_msasl, msasl, subset))
     return merge(tables)
+
+
+def _guarded(path, kind: str, reader, *args):
+    """reader(path, *args), with any failure turned into one LabelError that names the file."""
+    try:
+        return reader(*args) if kind == "MS-ASL" else reader(Path(path), *args)
+    except LabelError:
+        raise
+    except UnicodeDecodeError:
+        raise LabelError(f"{path}: not a text file (is it binary?); expected a {kind} file") from None
+    except json.JSONDecodeError as err:
+        raise LabelError(f"{path}: not valid JSON ({err}); expected a {kind} file") from None
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
+        what = f"missing field {err}" if isinstance(err, KeyError) else str(err) or type(err).__name__
+        raise LabelError(f"{path}: not a valid {kind} file ({what})") from None
+    except OSError as err:
+        raise LabelError(f"{path}: cannot be read ({err.strerror or err})") from None

@@ -87,14 +87,16 @@ def _hands_only(arr: np.ndarray, options: ImportOptions):
         arr = arr.reshape(-1, 2, 21, 3)
     if arr.ndim != 4 or arr.shape[1:] != (2, 21, 3):
         raise PoseError(f"array of shape {arr.shape} is not MediaPipe Hands slots (T, 126) or (T, 2, 21, 3)")
-    arr = np.nan_to_num(arr, nan=0.0)
+    joint_ok = np.isfinite(arr[..., :2]).all(-1)  # a NaN joint is a missing joint, not one at (0, 0)
+    arr = np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0)
     present = np.abs(arr[..., :2]).sum((2, 3)) > 0
     midline = np.full(len(arr), 0.5, np.float32)
-    right, right_ok, left, left_ok = assign_hands(arr[..., :2], present, midline, options.mirrored)
+    slots = np.concatenate([arr[..., :2], joint_ok[..., None]], axis=-1)  # the joint flags travel with their hand
+    right, right_ok, left, left_ok = assign_hands(slots, present, midline, options.mirrored)
     xy = np.zeros((len(arr), 49, 2), np.float32)
     conf = np.zeros((len(arr), 49), np.float32)
-    xy[:, RIGHT_HAND], conf[:, RIGHT_HAND] = right, right_ok[:, None]
-    xy[:, LEFT_HAND], conf[:, LEFT_HAND] = left, left_ok[:, None]
+    xy[:, RIGHT_HAND], conf[:, RIGHT_HAND] = right[..., :2], right[..., 2] * right_ok[:, None]
+    xy[:, LEFT_HAND], conf[:, LEFT_HAND] = left[..., :2], left[..., 2] * left_ok[:, None]
     return xy, conf
 
 

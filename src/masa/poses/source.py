@@ -89,6 +89,10 @@ def image_size_or_estimate(xy, conf, options: ImportOptions, given=None):
     seen = xy[conf > 0]
     if len(seen) == 0:
         return (1.0, 1.0), True
+    # Outliers (a stray 1e30) must not set the size, or they shrink every real joint to ~0:
+    # leave them outside the estimated image, where validation rejects the sample.
+    typical = np.nanpercentile(np.abs(seen), 90, axis=0)
+    seen = seen[(np.abs(seen) <= 20 * np.maximum(typical, 1e-6)).all(axis=1)]
     hi = np.nanmax(seen, axis=0)
     return (float(max(hi[0], 1e-6)) * 1.02, float(max(hi[1], 1e-6)) * 1.02), True
 

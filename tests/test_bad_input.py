@@ -1,0 +1,201 @@
+"""Bad input and faults (issue 11): every user error is one line naming the file, sample or
+setting, exit 1, nothing silent, and nothing of the user's lost."""
+import errno
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from masa.cli import main
+from masa.data.store import PoseStore
+
+
+def holistic(t=8, seed=0, hands=True):
+    """A MediaPipe Holistic array (T, 543, 3) in normalised image units: pose, face, left, right."""
+    rng = np.random.default_rng(seed)
+    arr = rng.uniform(0.3, 0.7, (t, 543, 3)).astype(np.float32)
+    if not hands:
+        arr[:, 501:] = np.nan
+    return arr
+
+
+def import_cmd(src, out, *extra):
+    return ["data", "import", str(src), "--format", "mediapipe-holistic", "--out", str(out), "--quiet", *extra]
+
+
+@pytest.fixture
+def poses(tmp_path):
+    src = tmp_path / "poses"
+    (src / "book").mkdir(parents=True)
+    for i in range(3):
+        np.save(src / "book" / f"b{i}.npy", holistic(seed=i))
+    return src
+
+
+def err_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err and "Traceback" not in "\n".join(err)
+    return err[-1]
+
+
+# --- lost data ------------------------------------------------------------------------------
+def test_overwrite_replaces_only_a_store(poses, tmp_path, capsys):
+    mine = tmp_path / "my-files"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    assert main(import_cmd(poses, mine, "--overwrite")) == 1
+    assert "not a masa pose store" in err_line(capsys)
+    assert (mine / "thesis.tex").read_text() == "years of work"
+    store = tmp_path / "store"
+    assert main(import_cmd(poses, store)) == 0
+    assert main(import_cmd(poses, store, "--overwrite")) == 0  # a store may be replaced
+    assert len(PoseStore(store)) == 3
+
+
+@pytest.mark.parametrize("where", ["same", "inside", "around"])
+def test_out_may_not_be_the_source_or_inside_it(poses, capsys, where):
+    out = {"same": poses, "inside": poses / "book" / "store", "around": poses.parent}[where]
+    before = sorted(p.name for p in poses.rglob("*"))
+    assert main(import_cmd(poses, out, "--overwrite")) == 1
+    assert "the source" in err_line(capsys)
+    assert sorted(p.name for p in poses.rglob("*")) == before
+
+
+def test_a_file_name_that_is_not_utf8_is_one_skipped_sample(poses, tmp_path, capsys):
+    bad = os.fsdecode(bytes(poses / "book") + b"/bad\xff.npy")
+    np.save(bad, holistic(seed=9))
+    store = tmp_path / "store"
+    assert main(import_cmd(poses, store)) == 0
+    out = capsys.readouterr().out
+    assert "bad\\xff" in out and "not valid UTF-8" in out
+    assert len(PoseStore(store)) == 3  # the good samples of that folder are kept
+    assert "bad\\xff" in json.loads((store / "import_report.json").read_text())["skipped"][0]["source"]
+
+
+# --- label files ------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, content, expect", [
+    ("labels.csv", "file,label,split\nbook/b0,book,holidays\n", "split 'holidays'"),
+    ("labels.csv", "file,label\nbook/b0\n", "row 2 has 1 column"),
+    ("labels.csv", b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\xfa", "not a text file"),
+    ("nslt_100.json", '{"b0": {"subset": "train", "action": [0, 1', "not valid JSON"),
+    ("nslt_100.json", '{"b0": {"subset": "train"}}', "missing field 'action'"),
+    ("WLASL_v0.3.json", '[{"gloss": "book"}]', "missing field 'instances'"),
+    ("missing.csv", None, "does not exist"),
+    ("labels.csv", "file,label\nbook/b0,book\nbook/b0,read\n", "rows 2 and 3 both list 'book/b0'"),
+])
+def test_label_file_errors_are_one_line_naming_the_file(poses, tmp_path, capsys, name, content, expect):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    assert main(import_cmd(poses, tmp_path / "store", "--labels", str(path))) == 1
+    line = err_line(capsys)
+    assert str(path) in line and expect in line
+    assert not (tmp_path / "store").exists()
+
+
+def test_a_byte_order_mark_is_not_a_class(poses, tmp_path, capsys):
+    (tmp_path / "labels.csv").write_bytes("\ufefffile,label\nbook/b0,book\nbook/b1,read\nbook/b2,book\n".encode())
+    assert main(import_cmd(poses, tmp_path / "store", "--labels", str(tmp_path / "labels.csv"))) == 0
+    assert PoseStore(tmp_path / "store").classes == ["book", "read"]
+
+
+def test_same_file_name_in_two_folders_is_ambiguous_not_silently_shared(poses, tmp_path, capsys):
+    (poses / "drink").mkdir()
+    np.save(poses / "drink" / "b0.npy", holistic(seed=5))
+    (tmp_path / "labels.csv").write_text("file,label\nb0,book\nb1,book\nb2,book\n")
+    assert main(import_cmd(poses, tmp_path / "store", "--labels", str(tmp_path / "labels.csv"))) == 0
+    out = capsys.readouterr().out
+    assert out.count("ambiguous") == 2 and "book/b0" in out and "drink/b0" in out
+    assert sorted(PoseStore(tmp_path / "store").ids) == ["book/b1", "book/b2"]
+    # with paths in the label file, both are labelled
+    (tmp_path / "labels.csv").write_text("file,label\nbook/b0,book\ndrink/b0,drink\nbook/b1,book\nbook/b2,book\n")
+    assert main(import_cmd(poses, tmp_path / "store2", "--labels", str(tmp_path / "labels.csv"))) == 0
+    store = PoseStore(tmp_path / "store2")
+    assert store.classes[store.labels[store.find("drink/b0")]] == "drink"
+
+
+# --- importing nothing ------------------------------------------------------------------------
+def test_importing_nothing_is_an_error_that_says_why(poses, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(import_cmd(empty, tmp_path / "s1")) == 1
+    assert "found no mediapipe-holistic files" in err_line(capsys)
+    assert main(["data", "import", str(poses), "--format", "pose", "--out", str(tmp_path / "s2"), "--quiet"]) == 1
+    assert "found no pose files (it holds 3 .npy)" in err_line(capsys)
+    (tmp_path / "labels.csv").write_text("file,label\nvideo_001,book\nvideo_002,read\n")
+    assert main(import_cmd(poses, tmp_path / "s3", "--labels", str(tmp_path / "labels.csv"))) == 1
+    line = err_line(capsys)
+    assert "0 of 3 samples matched" in line and "'video_001'" in line and "'book/b0'" in line
+    for s in ("s1", "s2", "s3"):
+        assert not (tmp_path / s).exists()
+    assert not list(tmp_path.glob(".s*"))  # no temporary store left behind
+
+
+# --- silent values ----------------------------------------------------------------------------
+def test_absurd_coordinates_are_rejected(poses, tmp_path, capsys):
+    arr = holistic(seed=7)
+    arr[3, 505, 0] = 1e30  # a left-hand joint
+    np.save(poses / "book" / "absurd.npy", arr)
+    assert main(import_cmd(poses, tmp_path / "store")) == 0
+    out = capsys.readouterr().out
+    assert "book/absurd" in out and "far outside" in out
+    assert len(PoseStore(tmp_path / "store")) == 3
+
+
+def test_a_stray_value_does_not_set_an_estimated_image_size():
+    from masa.poses.source import ImportOptions, build
+
+    xy = np.random.default_rng(0).uniform(100, 600, (5, 49, 2)).astype(np.float32)
+    conf = np.ones((5, 49), np.float32)
+    assert build(xy, conf, ImportOptions()).image_size[0] < 700
+    xy[2, 3] = 1e30
+    with pytest.raises(ValueError, match="far outside"):
+        build(xy, conf, ImportOptions())
+
+
+def test_mediapipe_hands_nan_joint_is_missing_not_at_origin():
+    from masa.poses.mediapipe import _hands_only
+    from masa.poses.source import ImportOptions
+
+    arr = np.random.default_rng(0).uniform(0.2, 0.4, (3, 2, 21, 3)).astype(np.float32)
+    arr[:, 1] = 0  # second slot empty
+    arr[1, 0, 7, :2] = np.nan
+    xy, conf = _hands_only(arr, ImportOptions())
+    hand = conf[:, :42].reshape(3, 2, 21).max(axis=1)  # whichever side the hand was given
+    assert hand[1, 7] == 0 and hand[0, 7] == 1 and hand[1, 6] == 1
+    assert np.isfinite(xy).all()
+
+
+def test_import_counts_handless_single_frame_and_outside_image_samples(tmp_path, capsys):
+    src = tmp_path / "poses"
+    src.mkdir()
+    for i in range(3):
+        np.save(src / f"nohand{i}.npy", holistic(seed=i, hands=False))
+    np.save(src / "one.npy", holistic(t=1))
+    wide = holistic(seed=4)
+    wide[:, :, 0] *= 1.8  # keypoints up to x = 1.26 of the image width
+    np.save(src / "wide.npy", wide)
+    store = tmp_path / "store"
+    assert main(import_cmd(src, store, "--set", "normalise.arm_conf_threshold=0.0")) == 0
+    out = capsys.readouterr().out
+    report = json.loads((store / "import_report.json").read_text())
+    assert report["no_hand_detected"] == 3 and report["single_frame"] == 1 and report["outside_image"] == 1
+    assert "warning: 3 of 5 samples have no detected hand" in out
+    assert "1 samples have a single frame" in out and "outside their image" in out
+
+
+# --- disk full --------------------------------------------------------------------------------
+def test_disk_full_during_import_is_one_line_and_leaves_nothing(poses, tmp_path, capsys, monkeypatch):
+    from masa.data import store as store_mod
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.tmp / "frames.f32"))
+
+    monkeypatch.setattr(store_mod.StoreWriter, "add", full)
+    assert main(import_cmd(poses, tmp_path / "store")) == 1
+    assert "no space left on device" in err_line(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["poses"]  # no .store.* folder
