@@ -1,5 +1,6 @@
 """Bad input and faults (issue 11): every user error is one line naming the file, sample or
 setting, exit 1, nothing silent, and nothing of the user's lost."""
+import dataclasses
 import errno
 import json
 import os
@@ -199,3 +200,30 @@ def test_disk_full_during_import_is_one_line_and_leaves_nothing(poses, tmp_path,
     assert main(import_cmd(poses, tmp_path / "store")) == 1
     assert "no space left on device" in err_line(capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["poses"]  # no .store.* folder
+
+
+# --- settings ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("setting, expect", [
+    ("finetune.batch_size=0", "finetune.batch_size=0 is out of range: it must be at least 1"),
+    ("finetune.num_frames=0", "at least 1"),
+    ("normalise.max_frames=0", "at least 1"),
+    ("pretrain.epochs=-1", "pretrain.epochs=-1 is out of range"),
+    ("augment.crop=0", "above 0 and at most 1"),
+    ("pretext.mask_ratio=1.5", "below 1"),
+    ("finetune.optimizer=adam", "choose one of sgd | adamw"),
+])
+def test_settings_out_of_range_are_refused_at_config_time(tmp_path, capsys, setting, expect):
+    with pytest.raises(SystemExit) as stop:
+        main(["finetune", "--data", str(tmp_path), "--init", "none", "--out", str(tmp_path / "run"), "--set", setting])
+    assert expect in str(stop.value)
+    assert not (tmp_path / "run").exists()
+
+
+def test_every_preset_is_within_the_allowed_ranges():
+    from masa import config
+
+    for name in config.PRESETS:
+        config.resolve([name])
+    cfg = config.Config()
+    fields = {f"{s.name}.{f.name}" for s in dataclasses.fields(cfg) for f in dataclasses.fields(getattr(cfg, s.name))}
+    assert set(config.ALLOWED) <= fields  # no rule for a setting that does not exist

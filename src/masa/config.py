@@ -207,6 +207,80 @@ PRESETS: dict[str, list[str]] = {
 }
 
 
+# The allowed values of every numeric and choice setting, checked in one place (`check`) whenever
+# a config is resolved. Ranges: "a..b" (inclusive), "a..<b", "a<..b", ">=a", ">a"; tuples are
+# checked item by item. Seeds, devices, sizes and backbones (registries) are checked where used.
+ALLOWED: dict[str, str | tuple[str, ...]] = {
+    **{f"normalise.{k}": "0..1" for k in ("hand_conf_threshold", "body_conf_threshold", "crop_visible_conf",
+                                          "arm_conf_threshold", "arm_bottom_margin")},
+    "normalise.crop_min_visible": "1..21", "normalise.crop_scale": ">0", "normalise.max_frames": ">=1",
+    "normalise.min_stride": ">=1", "normalise.body_frame": ("image", "shoulders"),
+    "synth.num_classes": ">=2", "synth.num_signers": ">=1", "synth.repeats": ">=1", "synth.min_frames": ">=2",
+    "synth.max_frames": ">=2", "synth.image_size": ">0", "synth.val_signers": ">=0", "synth.test_signers": ">=0",
+    "synth.jitter_px": ">=0", "synth.drop_hand_prob": "0..1", "synth.low_conf_prob": "0..1",
+    "model.encoder": ("visible", "full"), "model.mask_stage": ("drop", "before", "after"),
+    "model.positional": ("sinusoidal", "none"), "model.dropout": "0..<1",
+    "pretext.strategy": ("motion-paper", "motion-code", "random"), "pretext.target": ("motion", "joints"),
+    "pretext.interval": ">=1", "pretext.extra_intervals": ">=1", "pretext.mask_ratio": "0..<1",
+    "pretext.motion_threshold": ">=0", "pretext.moving_ratio": "0..1", "pretext.code_threshold": ">=0",
+    "pretext.code_min_count": ">=1", "pretext.sa_mask_ratio": "0..<1", "pretext.sa_view": ("frames", "parts"),
+    "pretrain.epochs": ">=1", "pretrain.batch_size": ">=1", "pretrain.lr": ">0", "pretrain.betas": "0..<1",
+    "pretrain.weight_decay": ">=0", "pretrain.warmup_epochs": ">=0", "pretrain.schedule": ("linear", "steps"),
+    "pretrain.lr_milestones": ">=0", "pretrain.lr_gamma": ">0", "pretrain.motion_loss": ("l2", "l1"),
+    "pretrain.motion_loss_scale": ">0", "pretrain.ma_weight": ">=0", "pretrain.lambda_s": ">=0",
+    "pretrain.lambda_ramp_epochs": ">=0", "pretrain.queue_size": ">=1", "pretrain.temperature": ">0",
+    "pretrain.momentum": "0..1", "pretrain.proj_dim": ">=1", "pretrain.max_frames": ">=2",
+    "pretrain.amp": ("auto", "bf16", "fp16", "none"), "pretrain.num_workers": ">=0",
+    "pretrain.checkpoint_every": ">=1", "pretrain.max_steps": ">=0", "pretrain.log_every": ">=1",
+    "augment.rotate": "0..180", "augment.scale": "0..<1", "augment.shear": ">=0", "augment.shift": ">=0",
+    **{f"augment.{k}": "0..1" for k in ("mirror", "joint_drop", "hand_drop")}, "augment.crop": "0<..1",
+    "finetune.epochs": ">=1", "finetune.batch_size": ">=1", "finetune.lr": ">0", "finetune.momentum": "0..<1",
+    "finetune.weight_decay": ">=0", "finetune.lr_milestones": ">=0", "finetune.lr_gamma": ">0",
+    "finetune.optimizer": ("sgd", "adamw"), "finetune.encoder_lr_scale": ">=0", "finetune.schedule": ("steps", "cosine"),
+    "finetune.warmup_epochs": ">=0", "finetune.num_frames": ">=1", "finetune.sampling": ("segments", "crop-resize"),
+    "finetune.dropout": "0..<1", "finetune.label_smoothing": "0..<1", "finetune.labels_per_class": ">=0",
+    "finetune.amp": ("auto", "bf16", "fp16", "none"), "finetune.num_workers": ">=0",
+}
+
+
+def _within(value, rule: str) -> bool:
+    if rule.startswith(">="):
+        return value >= float(rule[2:])
+    if rule.startswith(">"):
+        return value > float(rule[1:])
+    lo_open, hi_open = "<.." in rule, "..<" in rule
+    lo, hi = (float(v) for v in rule.replace("<", "").split(".."))
+    return (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi)
+
+
+def _describe(rule: str) -> str:
+    if rule.startswith(">="):
+        return f"at least {rule[2:]}"
+    if rule.startswith(">"):
+        return f"above {rule[1:]}"
+    lo, hi = rule.replace("<", "").split("..")
+    low = f"above {lo}" if "<.." in rule else f"at least {lo}"
+    high = f"below {hi}" if "..<" in rule else f"at most {hi}"
+    return f"{low} and {high}"
+
+
+def check(cfg: "Config") -> "Config":
+    """Refuse any setting outside its allowed values (ALLOWED), naming it and the range."""
+    for key, rule in ALLOWED.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if isinstance(rule, tuple):
+            if value not in rule:
+                raise ValueError(f"{key}={value} is not allowed: choose one of {' | '.join(rule)}")
+            continue
+        for v in value if isinstance(value, (tuple, list)) else [value]:
+            if not _within(v, rule):
+                raise ValueError(f"{key}={v} is out of range: it must be {_describe(rule)}")
+    if cfg.synth.max_frames < cfg.synth.min_frames:
+        raise ValueError(f"synth.max_frames={cfg.synth.max_frames} is below synth.min_frames={cfg.synth.min_frames}")
+    return cfg
+
+
 def flatten(data: dict, prefix: str = "") -> list[str]:
     """A (partial) config dict, e.g. a run's config.json -> `key=value` overrides."""
     out = []
@@ -229,7 +303,7 @@ def resolve(presets: list[str] | None = None, overrides: list[str] | None = None
         apply_overrides(cfg, PRESETS[name])
     for path in files or []:
         apply_overrides(cfg, flatten(json.loads(open(path).read())))
-    return apply_overrides(cfg, overrides or [])
+    return check(apply_overrides(cfg, overrides or []))
 
 
 def _convert(text: str, target_type, where: str):
