@@ -227,3 +227,44 @@ def test_every_preset_is_within_the_allowed_ranges():
     cfg = config.Config()
     fields = {f"{s.name}.{f.name}" for s in dataclasses.fields(cfg) for f in dataclasses.fields(getattr(cfg, s.name))}
     assert set(config.ALLOWED) <= fields  # no rule for a setting that does not exist
+
+
+# --- damaged stores ---------------------------------------------------------------------------
+def damage(store: Path, how: str):
+    index = store / "index.csv"
+    if how == "truncated index":
+        text = index.read_text()
+        index.write_text(text[: text.rindex(",") - 3])
+    elif how == "offset out of range":
+        lines = index.read_text().splitlines()
+        cells = lines[-1].split(",")
+        cells[1] = "999999"
+        index.write_text("\n".join(lines[:-1] + [",".join(cells)]) + "\n")
+    elif how == "deleted frames":
+        (store / "frames.f32").unlink()
+    elif how == "short frames":
+        with open(store / "frames.f32", "r+b") as f:
+            f.truncate(f.seek(0, 2) - 4 * 49 * 3)
+    elif how == "changed frames":
+        with open(store / "frames.f32", "r+b") as f:
+            f.write(b"\x00" * 16)
+
+
+@pytest.mark.parametrize("checksummed", [True, False], ids=["checksum", "old-store-without-checksum"])
+@pytest.mark.parametrize("how, expect", [
+    ("truncated index", "index.csv"), ("offset out of range", ""), ("deleted frames", "frames.f32"),
+    ("short frames", ""), ("changed frames", "checksum"),
+])
+def test_a_damaged_store_is_named_on_opening(poses, tmp_path, capsys, how, expect, checksummed):
+    store = tmp_path / "store"
+    assert main(import_cmd(poses, store)) == 0
+    if not checksummed:
+        meta = json.loads((store / "meta.json").read_text())
+        del meta["checksum"]
+        (store / "meta.json").write_text(json.dumps(meta))
+    damage(store, how)
+    if how == "changed frames" and not checksummed:
+        return  # a same-size change is what only the checksum can see
+    assert main(["data", "info", str(store)]) == 1
+    line = err_line(capsys)
+    assert f"{store}: damaged store" in line and "import it again" in line and expect in line

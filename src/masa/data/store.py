@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,19 @@ def is_store(path: Path) -> bool:
         return json.loads((Path(path) / "meta.json").read_text()).get("format") == FORMAT
     except (OSError, ValueError, AttributeError):
         return False
+
+
+def checksum(path: Path) -> str:
+    """Cheap integrity check of a store folder: CRC32 of index.csv, and of frames.f32's size
+    and its first and last MiB (reading every frame would not be cheap)."""
+    crc = zlib.crc32((path / "index.csv").read_bytes())
+    frames = path / "frames.f32"
+    size = frames.stat().st_size
+    with open(frames, "rb") as f:
+        crc = zlib.crc32(f.read(1 << 20), zlib.crc32(str(size).encode(), crc))
+        f.seek(max(size - (1 << 20), 0))
+        crc = zlib.crc32(f.read(), crc)
+    return f"crc32:{crc:08x}"
 
 
 class StoreWriter:
@@ -97,6 +111,7 @@ class StoreWriter:
             "format": FORMAT, "version": VERSION, "joints": list(JOINT_NAMES), "channels": list(CHANNELS),
             "num_samples": len(self.rows), "num_frames": self.offset, **self.meta,
         }
+        meta["checksum"] = checksum(self.tmp)
         (self.tmp / "meta.json").write_text(json.dumps(meta, indent=2))
         (self.tmp / "import_report.json").write_text(json.dumps(report or {}, indent=2))
         if self.path.exists():  # --overwrite: the old store goes only once the new one is whole
@@ -126,11 +141,32 @@ class PoseStore:
         meta_file = self.path / "meta.json"
         if not meta_file.exists():
             raise StoreError(f"{self.path} is not a pose store (no meta.json); create one with `masa data import`")
-        self.meta = json.loads(meta_file.read_text())
+        try:
+            self.meta = json.loads(meta_file.read_text())
+        except ValueError:
+            self.meta = None
+        if not isinstance(self.meta, dict):
+            raise StoreError(f"{self.path}: damaged store: meta.json is not valid JSON; import it again")
         if self.meta.get("format") != FORMAT or self.meta.get("version") != VERSION:
             raise StoreError(f"{self.path}: unsupported store format {self.meta.get('format')} v{self.meta.get('version')}")
+        try:
+            self._read_index()
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            what = f"{err.filename} is missing or unreadable" if isinstance(err, OSError) else err
+            raise StoreError(f"{self.path}: damaged store: {what}; import it again (masa data import ... --overwrite)") from None
+        self._frames = None
+        self._pid = None
+
+    def _read_index(self):
+        """Read index.csv and check it against the metadata and the frames file's size."""
+        meta = self.meta
         with open(self.path / "index.csv", newline="") as f:
             rows = list(csv.DictReader(f))
+        if len(rows) != int(meta["num_samples"]):
+            raise ValueError(f"index.csv lists {len(rows)} samples, meta.json says {meta['num_samples']}")
+        bad = next((n for n, r in enumerate(rows, start=2) if None in r.values() or None in r), None)
+        if bad is not None or (rows and set(INDEX_FIELDS) - set(rows[0])):
+            raise ValueError(f"index.csv is cut short or malformed (line {bad or 1})")
         self.ids = [r["id"] for r in rows]
         self.offsets = np.array([int(r["offset"]) for r in rows], np.int64)
         self.lengths = np.array([int(r["length"]) for r in rows], np.int64)
@@ -138,13 +174,21 @@ class PoseStore:
         self.splits = [r["split"] for r in rows]
         self.signers = [r["signer"] for r in rows]
         self.sources = [r["source"] for r in rows]
-        self.classes: list[str] = list(self.meta.get("classes", []))
-        expected = int(self.meta["num_frames"]) * NUM_JOINTS * len(CHANNELS) * 4
+        self.classes: list[str] = list(meta.get("classes", []))
+        num_frames = int(meta["num_frames"])
+        ends = self.offsets + self.lengths
+        if len(rows) and ((self.lengths < 1).any() or (self.offsets < 0).any() or ends.max() > num_frames):
+            i = int(np.flatnonzero((self.lengths < 1) | (self.offsets < 0) | (ends > num_frames))[0])
+            raise ValueError(f"sample {self.ids[i]!r} has frames {self.offsets[i]}..{ends[i]} outside the "
+                             f"{num_frames} frames of frames.f32")
+        if self.classes and (self.labels >= len(self.classes)).any():
+            raise ValueError(f"a label is beyond the {len(self.classes)} classes of meta.json")
+        expected = num_frames * NUM_JOINTS * len(CHANNELS) * 4
         size = (self.path / "frames.f32").stat().st_size
         if size != expected:
-            raise StoreError(f"{self.path}/frames.f32 has {size} bytes, expected {expected}: the store is damaged")
-        self._frames = None
-        self._pid = None
+            raise ValueError(f"frames.f32 has {size} bytes, expected {expected}")
+        if "checksum" in meta and checksum(self.path) != meta["checksum"]:  # last: the checks above say more
+            raise ValueError("its files do not match the checksum in meta.json (changed since the import)")
 
     @property
     def frames(self) -> np.memmap:
