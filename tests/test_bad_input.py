@@ -268,3 +268,155 @@ def test_a_damaged_store_is_named_on_opening(poses, tmp_path, capsys, how, expec
     assert main(["data", "info", str(store)]) == 1
     line = err_line(capsys)
     assert f"{store}: damaged store" in line and "import it again" in line and expect in line
+
+
+# --- checkpoints and training -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def synth_store(tmp_path_factory):
+    from masa.config import resolve
+    from masa.data.ingest import import_samples
+    from masa.data.synth import synthesise
+
+    cfg = resolve(overrides=["synth.num_classes=4", "synth.num_signers=3", "synth.val_signers=1",
+                             "synth.test_signers=1", "synth.min_frames=20", "synth.max_frames=30"])
+    sources, labels = synthesise(cfg.synth)
+    path = tmp_path_factory.mktemp("synth") / "store"
+    import_samples(sources, path, cfg.normalise, labels, progress=False)
+    return path
+
+
+PRETRAIN = ["--preset", "tiny", "--quiet", "--set", "pretrain.batch_size=4", "--set", "pretrain.queue_size=8",
+            "--set", "pretrain.warmup_epochs=0", "--set", "pretrain.log_every=1"]
+FINETUNE = ["--preset", "tiny", "--quiet", "--set", "finetune.batch_size=4", "--set", "finetune.num_frames=8",
+            "--set", "finetune.num_workers=0"]
+
+
+def cut_short(path: Path):
+    with open(path, "r+b") as f:
+        f.truncate(f.seek(0, 2) // 2)
+
+
+def metric_steps(run: Path, key: str):
+    return [json.loads(line)[key] for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_resume_from_a_cut_short_checkpoint_falls_back_and_says_so(synth_store, tmp_path, capsys, caplog):
+    run = tmp_path / "pre"
+    assert main(["pretrain", "--data", str(synth_store), "--out", str(run), *PRETRAIN, "--set", "pretrain.epochs=2"]) == 0
+    steps_per_epoch = metric_steps(run, "step")[-1] // 2
+    cut_short(run / "checkpoints" / "last.pt")  # killed while the disk was writing it
+    assert main(["pretrain", "--data", str(synth_store), "--out", str(run), *PRETRAIN, "--set", "pretrain.epochs=3",
+                 "--resume"]) == 0
+    assert "damaged or cut-short checkpoint" in caplog.text and "last.previous.pt" in caplog.text
+    # resumed after epoch 1 (the previous checkpoint): epoch 2's lines are replaced, never repeated
+    steps = metric_steps(run, "step")
+    assert steps == list(range(1, 3 * steps_per_epoch + 1))
+
+
+def test_finetune_resume_truncates_metrics_to_the_checkpoint(synth_store, tmp_path):
+    run = tmp_path / "fin"
+    assert main(["finetune", "--data", str(synth_store), "--init", "none", "--out", str(run), *FINETUNE,
+                 "--set", "finetune.epochs=2"]) == 0
+    with open(run / "metrics.jsonl", "a") as f:  # a line written after the last checkpoint, then killed
+        f.write(json.dumps({"epoch": 2, "loss": 1.0}) + "\n")
+    assert main(["finetune", "--data", str(synth_store), "--init", "none", "--out", str(run), *FINETUNE,
+                 "--set", "finetune.epochs=3", "--resume"]) == 0
+    assert metric_steps(run, "epoch") == [0, 1, 2]
+
+
+def test_cut_short_checkpoints_and_releases_are_one_line(synth_store, tmp_path, capsys):
+    pre = tmp_path / "pre"
+    assert main(["pretrain", "--data", str(synth_store), "--out", str(pre), *PRETRAIN, "--set", "pretrain.epochs=1"]) == 0
+    cut_short(pre / "checkpoints" / "last.pt")
+    assert main(["finetune", "--data", str(synth_store), "--init", str(pre), "--out", str(tmp_path / "f1"), *FINETUNE]) == 1
+    assert "last.pt: damaged or cut-short checkpoint" in err_line(capsys)
+    fin = tmp_path / "fin"
+    assert main(["finetune", "--data", str(synth_store), "--init", "none", "--out", str(fin), *FINETUNE,
+                 "--set", "finetune.epochs=1"]) == 0
+    release = fin / "release"
+    good = (release / "model.safetensors").read_bytes()
+    cut_short(release / "model.safetensors")
+    assert main(["evaluate", "--checkpoint", str(release), "--data", str(synth_store), "--out", str(tmp_path / "ev")]) == 1
+    assert "model.safetensors is damaged or cut short" in err_line(capsys)
+    # weights of another model size under this config.json: refused, not a size-mismatch traceback
+    (release / "model.safetensors").write_bytes(good)
+    cfg = json.loads((release / "config.json").read_text())
+    cfg["model"]["size"] = "small"
+    (release / "config.json").write_text(json.dumps(cfg))
+    assert main(["evaluate", "--checkpoint", str(release), "--data", str(synth_store), "--out", str(tmp_path / "ev")]) == 1
+    assert "does not fit its config.json" in err_line(capsys)
+
+
+def test_disk_full_while_checkpointing_leaves_no_temporary_file(tmp_path, monkeypatch):
+    import torch
+
+    from masa.train import checkpoint
+
+    def full(state, f, *args, **kwargs):
+        Path(f).write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device", str(f))
+
+    checkpoint.save(tmp_path / "last.pt", {"step": 1})
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(OSError):
+        checkpoint.save(tmp_path / "last.pt", {"step": 2}, keep_previous=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
+    assert checkpoint.load(tmp_path / "last.pt")["step"] == 1
+
+
+def test_non_finite_loss_at_step_one_names_the_samples_not_a_missing_checkpoint(synth_store, tmp_path, monkeypatch):
+    from masa import losses
+    from masa.config import resolve
+    from masa.train.pretrain import NonFiniteLoss, pretrain
+
+    monkeypatch.setattr(losses, "motion_loss", lambda *a, **k: torch_nan())
+    cfg = resolve(["tiny"], ["pretrain.batch_size=4", "pretrain.queue_size=8"])
+    with pytest.raises(NonFiniteLoss) as err:
+        pretrain(cfg, [synth_store], tmp_path / "run", progress=False)
+    assert "store:" in str(err.value) and "no checkpoint was written yet" in str(err.value)
+    assert "last.pt" not in str(err.value)
+
+
+def torch_nan():
+    import torch
+
+    return torch.tensor(float("nan"), requires_grad=True)
+
+
+def test_single_frame_data_is_refused_for_pretraining(tmp_path, capsys):
+    from masa.data.store import StoreWriter
+
+    writer = StoreWriter(tmp_path / "store", {"classes": []})
+    for i in range(8):
+        writer.add(f"s{i}", np.random.default_rng(i).uniform(50, 200, (1, 49, 3)).astype(np.float32), split="train")
+    writer.close()
+    assert main(["pretrain", "--data", str(tmp_path / "store"), "--out", str(tmp_path / "run"), *PRETRAIN]) == 1
+    assert "no motion to predict" in err_line(capsys)
+
+
+def test_nan_frames_are_never_scored(synth_store, tmp_path, capsys):
+    import shutil
+
+    fin = tmp_path / "fin"
+    assert main(["finetune", "--data", str(synth_store), "--init", "none", "--out", str(fin), *FINETUNE,
+                 "--set", "finetune.epochs=1"]) == 0
+    nan_store = tmp_path / "nan"
+    shutil.copytree(synth_store, nan_store)
+    meta = json.loads((nan_store / "meta.json").read_text())
+    del meta["checksum"]  # a store from before the import refused NaN
+    (nan_store / "meta.json").write_text(json.dumps(meta))
+    frames = np.memmap(nan_store / "frames.f32", dtype="<f4", mode="r+")
+    frames[:] = np.nan
+    frames.flush()
+    assert main(["evaluate", "--checkpoint", str(fin), "--data", str(nan_store), "--out", str(tmp_path / "ev")]) == 1
+    assert "non-finite frames" in err_line(capsys)
+    assert not (tmp_path / "ev" / "metrics.json").exists()
+
+
+def test_stores_and_releases_respect_the_umask(poses, tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert main(import_cmd(poses, tmp_path / "store")) == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "store").stat().st_mode & 0o777 == 0o755

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from masa import config as cfgmod
+from masa.train.errors import NonFiniteLoss
 
 
 def _size(text: str) -> tuple[float, float]:
@@ -376,7 +377,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:  # our own messages at INFO, other libraries' only when they warn
         logging.getLogger("masa").setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (OSError, ValueError, NonFiniteLoss) as err:  # user errors: one line (-v: the traceback)
+        if args.verbose:
+            raise
+        name = " ".join(a for a in (args.command, getattr(args, "data_command", None)) if a)
+        print(f"masa {name}: {describe_error(err)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -43,6 +43,9 @@ def predict_files(checkpoint, paths, fmt: str | None = None, options: ImportOpti
         xy, present, valid = batch_inputs({"xy": clips[..., :2], "conf": clips[..., 2]}, dev)
         probs = model(xy, present, valid).float().softmax(-1).cpu().numpy()
         for (entry, _), p in zip(pending, probs):
+            if not np.isfinite(p).all():  # never rank NaN
+                entry["error"] = "the model's class scores are not finite (NaN): a damaged model or input"
+                continue
             best = np.argsort(-p)[:top_k]
             entry["top"] = [{"gloss": classes[i], "probability": float(p[i])} for i in best]
         pending.clear()

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from masa import config as cfgmod
+from masa.files import temp_dir
 from masa.model.backbones import build_classifier
 
 FORMAT = "masa-classifier"
@@ -29,14 +29,18 @@ def save(path: Path | str, model: torch.nn.Module, cfg: cfgmod.Config, classes: 
     """Write the release folder atomically (temporary folder, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(tmp / "model.safetensors"))
-    meta = {
-        "format": FORMAT, "version": 1, "model": cfgmod.to_dict(cfg.model), "normalise": cfgmod.to_dict(cfg.normalise),
-        "num_frames": cfg.finetune.num_frames, "sampling": cfg.finetune.sampling, "classes": list(classes),
-    }
-    (tmp / "config.json").write_text(json.dumps(meta, indent=2))
+    tmp = temp_dir(path.parent, path.name)
+    try:
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / "model.safetensors"))
+        meta = {
+            "format": FORMAT, "version": 1, "model": cfgmod.to_dict(cfg.model), "normalise": cfgmod.to_dict(cfg.normalise),
+            "num_frames": cfg.finetune.num_frames, "sampling": cfg.finetune.sampling, "classes": list(classes),
+        }
+        (tmp / "config.json").write_text(json.dumps(meta, indent=2))
+    except BaseException:  # a full disk: the previous release stays, no temporary folder is left
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if path.exists():
         shutil.rmtree(path)
     os.replace(tmp, path)
@@ -57,11 +61,23 @@ def locate(path: Path | str) -> Path:
 def load(path: Path | str, device="cpu") -> tuple[torch.nn.Module, dict]:
     """-> (classifier in eval mode, its config.json as a dict with `normalise` a NormaliseConfig)."""
     folder = locate(path)
-    meta = json.loads((folder / "config.json").read_text())
-    if meta.get("format") != FORMAT:
+    try:
+        meta = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        raise ValueError(f"{folder}/config.json is missing or not valid JSON: is this a masa release?") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"{folder}/config.json is not a masa classifier release")
     model_cfg = cfgmod.from_dict(cfgmod.ModelConfig, meta["model"])
     model = build_classifier(model_cfg, num_classes=len(meta["classes"]))
-    model.load_state_dict(load_file(str(folder / "model.safetensors"), device=str(device)))
+    try:
+        weights = load_file(str(folder / "model.safetensors"), device=str(device))
+    except Exception as err:  # safetensors' own error types: a cut-short or foreign file
+        raise ValueError(f"{folder}/model.safetensors is damaged or cut short ({err})") from None
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError:
+        raise ValueError(f"{folder}/model.safetensors does not fit its config.json (backbone {model_cfg.backbone}, "
+                         f"size {model_cfg.size}, {len(meta['classes'])} classes): the files of two models "
+                         "were mixed; use the release folder as fine-tuning wrote it") from None
     meta["normalise"] = cfgmod.from_dict(cfgmod.NormaliseConfig, meta["normalise"])
     return model.to(device).eval(), meta

@@ -16,12 +16,13 @@ import csv
 import json
 import os
 import shutil
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from masa.files import temp_dir
 
 from masa.skeleton import JOINT_NAMES, NUM_JOINTS
 
@@ -78,7 +79,7 @@ class StoreWriter:
             raise FileExistsError(f"{self.path} is not a masa pose store (no meta.json of format {FORMAT}): "
                                   "--overwrite only ever replaces a store; choose another --out")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
+        self.tmp = temp_dir(self.path.parent, self.path.name)
         self.meta = dict(meta)
         self.rows: list[SampleInfo] = []
         self.ids: set[str] = set()
@@ -254,3 +255,8 @@ class StoreSet:
 
     def lengths(self) -> np.ndarray:
         return np.array([self.stores[s].lengths[i] for s, i in self.items], np.int64)
+
+    def id_of(self, k: int) -> str:
+        """'store:sample id' of item k, for messages."""
+        s, i = self.items[k]
+        return f"{self.stores[s].path.name}:{self.stores[s].ids[i]}"

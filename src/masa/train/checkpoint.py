@@ -1,7 +1,10 @@
 """Checkpoints: written atomically, read back with weights_only (no arbitrary unpickling)."""
 from __future__ import annotations
 
+import json
+import logging
 import os
+import pickle
 import random
 import shutil
 from pathlib import Path
@@ -9,29 +12,60 @@ from pathlib import Path
 import numpy as np
 import torch
 
+log = logging.getLogger(__name__)
 
-def save(path: Path | str, state: dict):
-    """Write to a temporary file beside `path`, then rename: a crash never leaves half a file."""
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read (cut short, damaged, or not plain tensors)."""
+
+
+def save(path: Path | str, state: dict, keep_previous: bool = False):
+    """Write to a temporary file beside `path`, then rename: a crash never leaves half a file,
+    and a failure (a full disk) leaves no temporary file. keep_previous: the file being
+    replaced stays as PREVIOUS (last.pt -> last.previous.pt), a fallback if the new one is lost."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(state, tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        torch.save(state, tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        if keep_previous and path.exists():
+            os.replace(path, previous_of(path))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def previous_of(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.previous{path.suffix}")
 
 
 def copy(src: Path | str, dst: Path | str):
     """Copy a written checkpoint under another name, atomically (no second serialisation)."""
     dst = Path(dst)
     tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def load(path: Path | str, map_location="cpu") -> dict:
-    """Load a checkpoint of tensors, numbers, strings and containers only."""
-    return torch.load(path, map_location=map_location, weights_only=True)
+    """Load a checkpoint of tensors, numbers, strings and containers only; a damaged one raises
+    CheckpointError naming it."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(f"{path}: refused: not a plain checkpoint of tensors ({str(err).splitlines()[0]})") from None
+    except (RuntimeError, EOFError, ValueError, OSError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise CheckpointError(f"{path}: damaged or cut-short checkpoint ({reason})") from None
 
 
 def last_of_run(out: Path | str, resume: bool) -> Path:
@@ -39,9 +73,45 @@ def last_of_run(out: Path | str, resume: bool) -> Path:
     last = Path(out) / "checkpoints" / "last.pt"
     if last.exists() and not resume:
         raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
-    if resume and not last.exists():
+    if resume and not any(p.exists() for p in resume_candidates(last)):
         raise FileNotFoundError(f"nothing to resume: {last} does not exist")
     return last
+
+
+def resume_candidates(last: Path) -> list[Path]:
+    """Where a run may resume from, newest first: last.pt, the one it replaced, then the
+    kept epoch_NNNN.pt."""
+    return [last, previous_of(last), *sorted(last.parent.glob("epoch_*.pt"), reverse=True)]
+
+
+def load_for_resume(last: Path) -> tuple[dict, Path]:
+    """The newest intact checkpoint of a run -> (state, its path); says so when it is not last.pt."""
+    damaged = []
+    for path in resume_candidates(last):
+        if not path.exists():
+            continue
+        try:
+            state = load(path)
+        except CheckpointError as err:
+            damaged.append(str(err))
+            continue
+        if damaged:
+            log.warning("%s; resuming from %s, the newest intact checkpoint", "; ".join(damaged), path)
+        return state, path
+    raise CheckpointError("no intact checkpoint to resume from: " + "; ".join(damaged))
+
+
+def truncate_metrics(path: Path, keep) -> None:
+    """Drop the metric lines written after the checkpoint a run resumes from (`keep(row)` says
+    which stay), so that a resumed run's metrics.jsonl has each step once."""
+    if not path.exists():
+        return
+    rows = [line for line in path.read_text().splitlines() if line.strip()]
+    kept = [line for line in rows if keep(json.loads(line))]
+    if len(kept) != len(rows):
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text("".join(line + "\n" for line in kept))
+        os.replace(tmp, path)
 
 
 def rng_state(generator: torch.Generator | None = None) -> dict:

@@ -25,6 +25,7 @@ from masa.evaluate.scores import batch_inputs, predict
 from masa.model.backbones import build_classifier
 from masa.train import checkpoint, distributed
 from masa.train.amp import autocast_for, optimiser_step
+from masa.train.errors import NonFiniteLoss
 from masa.train.schedule import finetune_rate
 
 log = logging.getLogger(__name__)
@@ -124,13 +125,14 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
 
     start_epoch, best, best_epoch = 0, -1.0, -1
     if resume:
-        state = checkpoint.load(last)
+        state, _ = checkpoint.load_for_resume(last)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scaler is not None and state.get("scaler"):  # fp16: resume with the loss scale it had reached
             scaler.load_state_dict(state["scaler"])
         start_epoch, best, best_epoch = state["epoch"], state["best"], state["best_epoch"]
         checkpoint.set_rng_state(state["rng"])
+        checkpoint.truncate_metrics(out / "metrics.jsonl", lambda row: row["epoch"] < start_epoch)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(cfgmod.dumps(cfg))
     from tensorboardX import SummaryWriter
@@ -155,7 +157,10 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
                 logits = model(xy, present, valid)
                 loss = F.cross_entropy(logits.float(), labels, label_smoothing=fc.label_smoothing)
             if not torch.isfinite(loss):
-                raise RuntimeError(f"non-finite fine-tuning loss in epoch {epoch}; the run stops (last checkpoint: {last})")
+                ids = [store.ids[int(k)] for k in batch["index"]]
+                kept = f"last checkpoint: {last}" if last.exists() else "no checkpoint was written yet"
+                raise NonFiniteLoss(f"non-finite fine-tuning loss in epoch {epoch}; the batch's samples: "
+                                    f"{', '.join(ids[:8])}{' ...' if len(ids) > 8 else ''}; the run stops ({kept})")
             optimiser_step(loss, optimizer, scaler)
             total += loss.detach() * len(labels)
             correct += (logits.argmax(-1) == labels).sum()
@@ -175,7 +180,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
                 writer.add_scalar(f"finetune/{k}", v, epoch)
         checkpoint.save(last, {"kind": "masa-finetune", "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                "scaler": scaler.state_dict() if scaler else None, "epoch": epoch + 1, "best": best,
-                               "best_epoch": best_epoch, "rng": checkpoint.rng_state()})
+                               "best_epoch": best_epoch, "rng": checkpoint.rng_state()}, keep_previous=True)
         log.debug("epoch %d: %s", epoch, row)
     writer.close()
     return {"best_val_top1": best if val_loader is not None else None, "best_epoch": best_epoch, "epochs": fc.epochs}

@@ -23,14 +23,12 @@ from masa.data.dataset import PoseDataset, collate
 from masa.data.store import StoreSet
 from masa.model.registry import create_model
 from masa.train import checkpoint, distributed
+from masa.train.errors import NonFiniteLoss
 from masa.train.amp import autocast_for, optimiser_step
 from masa.train.schedule import learning_rate
 
 log = logging.getLogger(__name__)
 
-
-class NonFiniteLoss(RuntimeError):
-    pass
 
 
 def epoch_batches(n: int, global_batch: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -57,6 +55,17 @@ def compute_losses(model, raw, batch, cfg: cfgmod.Config, generator, lam: float,
     return total, {"loss_m": loss_m.detach(), "loss_s": loss_s.detach()}, out.get("k")
 
 
+def refuse_without_motion(lengths, interval: int):
+    """A sample of at most k frames has no motion target x[t+k] - x[t]: refuse data made only of
+    such samples (L_m would be 0 at every step), and warn when many are."""
+    short = int((np.asarray(lengths) <= interval).sum())
+    if short == len(lengths):
+        raise ValueError(f"none of the {len(lengths)} samples has more than pretext.interval={interval} frames: "
+                         "there is no motion to predict (single-frame data cannot be pre-trained on)")
+    if short:
+        log.warning("%d of %d samples have at most %d frames and give no motion target", short, len(lengths), interval)
+
+
 def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume: bool = False,
              splits: list[str] | None = None, progress: bool = True) -> dict:
     """Run (or resume) pre-training; returns the last logged metrics."""
@@ -67,6 +76,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
 
     stores = StoreSet(data, splits=splits, exclude=None if splits else ["test"])  # never the test split by default
     dataset = PoseDataset(stores, cfg.normalise, tc.max_frames)
+    refuse_without_motion(stores.lengths(), cfg.pretext.interval)
     global_batch = tc.batch_size * world
     if len(dataset) < global_batch:
         raise ValueError(f"{len(dataset)} samples are fewer than one global batch ({global_batch}); lower pretrain.batch_size")
@@ -87,7 +97,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
 
     start_epoch, start_batch, step = 0, 0, 0
     if resume:
-        state = checkpoint.load(last_ckpt)
+        state, _ = checkpoint.load_for_resume(last_ckpt)
         raw.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scaler is not None and state.get("scaler"):
@@ -95,6 +105,8 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
         start_epoch, start_batch, step = state["epoch"], state["batch"], state["step"]
         rng_file = out / "checkpoints" / f"last.rank{rank}.rng.pt"
         checkpoint.set_rng_state(checkpoint.load(rng_file) if rank else state["rng"], generator)
+        if distributed.is_main():  # lines logged after that checkpoint are written again
+            checkpoint.truncate_metrics(out / "metrics.jsonl", lambda row: row.get("step", 0) <= step)
         log.info("resumed %s at epoch %d, batch %d, step %d", out, start_epoch, start_batch, step)
 
     model = raw
@@ -120,7 +132,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
         state = {"kind": "masa-pretrain", "config": cfgmod.to_dict(cfg), "model": raw.state_dict(),
                  "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict() if scaler else None,
                  "epoch": epoch, "batch": batch, "step": step, "rng": rng}
-        checkpoint.save(last_ckpt, state)
+        checkpoint.save(last_ckpt, state, keep_previous=True)
 
     metrics: dict = {}
     stopped = False
@@ -142,9 +154,11 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
             with amp_ctx:
                 loss, parts, keys = compute_losses(model, raw, batch, cfg, generator, lam, device)
             if not torch.isfinite(loss):
+                ids = [stores.id_of(int(k)) for k in batch["index"]]
+                kept = f"the last good checkpoint is {last_ckpt}" if last_ckpt.exists() else "no checkpoint was written yet"
                 raise NonFiniteLoss(f"non-finite loss at step {step + 1} (epoch {epoch}, batch {i}): "
-                                    f"L_m={parts['loss_m'].item():.4g}, L_s={parts['loss_s'].item():.4g}; "
-                                    f"the run stops here, the last good checkpoint is {last_ckpt}")
+                                    f"L_m={parts['loss_m'].item():.4g}, L_s={parts['loss_s'].item():.4g}; the batch's "
+                                    f"samples: {', '.join(ids[:8])}{' ...' if len(ids) > 8 else ''}; the run stops, {kept}")
             optimiser_step(loss, optimizer, scaler)
             if keys is not None:
                 raw.enqueue(distributed.all_gather(keys))
