@@ -420,3 +420,11 @@ def test_stores_and_releases_respect_the_umask(poses, tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "store").stat().st_mode & 0o777 == 0o755
+
+
+def test_info_on_an_empty_store_does_not_crash(tmp_path, capsys):
+    from masa.data.store import StoreWriter
+
+    StoreWriter(tmp_path / "empty", {"classes": []}).close()
+    assert main(["data", "info", str(tmp_path / "empty")]) == 0
+    assert "samples  0" in capsys.readouterr().out

@@ -196,6 +196,8 @@ class PoseStore:
         """All frames (num_frames, 49, 3), mapped on first use in each process."""
         if self._frames is None or self._pid != os.getpid():
             n = int(self.meta["num_frames"])
+            if n == 0:  # an empty file cannot be mapped
+                return np.zeros((0, NUM_JOINTS, len(CHANNELS)), "<f4")
             self._frames = np.memmap(self.path / "frames.f32", dtype="<f4", mode="r", shape=(n, NUM_JOINTS, len(CHANNELS)))
             self._pid = os.getpid()
         return self._frames
