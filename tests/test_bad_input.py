@@ -428,3 +428,15 @@ def test_info_on_an_empty_store_does_not_crash(tmp_path, capsys):
     StoreWriter(tmp_path / "empty", {"classes": []}).close()
     assert main(["data", "info", str(tmp_path / "empty")]) == 0
     assert "samples  0" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("config, weights, expect", [
+    ('{"format": "masa-classifier"}', b"junk", "config.json is incomplete"),
+    ("{not json", b"junk", "not valid JSON"),
+])
+def test_predict_with_a_broken_release_is_one_line(poses, tmp_path, capsys, config, weights, expect):
+    (tmp_path / "rel").mkdir()
+    (tmp_path / "rel" / "config.json").write_text(config)
+    (tmp_path / "rel" / "model.safetensors").write_bytes(weights)
+    assert main(["predict", "--checkpoint", str(tmp_path / "rel"), str(poses / "book" / "b0.npy")]) == 1
+    assert expect in err_line(capsys)

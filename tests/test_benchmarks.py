@@ -37,3 +37,18 @@ def test_accuracy_benchmark_quick_mode(tmp_path):
     for model in ("masa-scratch", "masa-pretrained", "gru-tuned", "tcn-tuned"):
         assert f"| asl-signers | {model} |" in done.stdout
     assert (tmp_path / "runs" / "default" / "results.json").exists()
+
+
+def test_label_efficiency_quick_mode_draws_the_curve(tmp_path):
+    """The label-efficiency curve end to end at smoke-test budgets: a table, CSV rows for
+    pre-trained and scratch at each point, and the PNG."""
+    if not (SHARED / "webcam-mediapipe").exists() or not (SHARED / "wlasl100-hands-devtushar").exists():
+        pytest.skip(f"real data not found at {SHARED} (the benchmark reads ../shared/data beside the checkout)")
+    png = tmp_path / "curve.png"
+    done = subprocess.run([sys.executable, str(BENCH / "label_efficiency.py"), "--quick", "--tasks", "wlasl100",
+                           "--labels", "1", "0", "--seeds", "0", "--out", str(png), "--", "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for row in ("wlasl100,masa-scratch,1,", "wlasl100,masa-pretrained,1,", "wlasl100,masa-pretrained,all,"):
+        assert row in done.stdout
+    assert png.stat().st_size > 1000

@@ -67,8 +67,13 @@ def load(path: Path | str, device="cpu") -> tuple[torch.nn.Module, dict]:
         raise ValueError(f"{folder}/config.json is missing or not valid JSON: is this a masa release?") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"{folder}/config.json is not a masa classifier release")
-    model_cfg = cfgmod.from_dict(cfgmod.ModelConfig, meta["model"])
-    model = build_classifier(model_cfg, num_classes=len(meta["classes"]))
+    try:
+        model_cfg = cfgmod.from_dict(cfgmod.ModelConfig, meta["model"])
+        model = build_classifier(model_cfg, num_classes=len(meta["classes"]))
+        normalise = cfgmod.from_dict(cfgmod.NormaliseConfig, meta["normalise"])
+    except (KeyError, TypeError, AttributeError) as err:
+        raise ValueError(f"{folder}/config.json is incomplete or malformed ({type(err).__name__}: {err}); "
+                         "use the release folder as fine-tuning wrote it") from None
     try:
         weights = load_file(str(folder / "model.safetensors"), device=str(device))
     except Exception as err:  # safetensors' own error types: a cut-short or foreign file
@@ -79,5 +84,5 @@ def load(path: Path | str, device="cpu") -> tuple[torch.nn.Module, dict]:
         raise ValueError(f"{folder}/model.safetensors does not fit its config.json (backbone {model_cfg.backbone}, "
                          f"size {model_cfg.size}, {len(meta['classes'])} classes): the files of two models "
                          "were mixed; use the release folder as fine-tuning wrote it") from None
-    meta["normalise"] = cfgmod.from_dict(cfgmod.NormaliseConfig, meta["normalise"])
+    meta["normalise"] = normalise
     return model.to(device).eval(), meta
