@@ -48,6 +48,11 @@ def plot(points: list[dict], x_label: str, out: Path):
     print(f"wrote {out}")
 
 
+def points_of(table, models, x, label):
+    return [{"task": e["task"], "model": e["model"], "x": x, "label": label, "top1": e["top1_per_instance"][0],
+             "std": e["top1_per_instance"][1], "seeds": e["seeds"]} for e in table if e["model"] in models]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--tasks", nargs="+", default=["wlasl100", "granthgg", "divyashC", "DimasWibowo"],
@@ -55,26 +60,43 @@ def main(argv=None):
     p.add_argument("--labels", nargs="+", type=int, default=[1, 2, 5, 0], help="labels per class (0 = all)")
     p.add_argument("--fractions", nargs="+", type=float, help="instead: shares of the unlabelled corpus (0 = none)")
     p.add_argument("--seeds", nargs="+", default=["0", "1", "2"])
+    p.add_argument("--all-from", metavar="TAG", help="take the all-labels point from this earlier accuracy.py run")
+    p.add_argument("--reuse", action="store_true", help="a point whose runs exist (same tag) is read, not trained")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "label_efficiency.png")
     p.add_argument("--quick", action="store_true")
     p.add_argument("extra", nargs="*", help="more arguments for accuracy.py, after --")
     args = p.parse_args(argv)
     common = ["--tasks", *args.tasks, "--seeds", *args.seeds, *args.extra] + (["--quick"] if args.quick else [])
+    work = Path(args.extra[args.extra.index("--work") + 1]) if "--work" in args.extra else ROOT / "runs" / "accuracy"
+
+    def table(tag: str, models: list[str], more: list[str]):
+        if args.reuse and (work / "runs" / tag / "results.json").exists():
+            return accuracy.main(common + ["--report-only", "--merge", tag])
+        return accuracy.main(common + ["--models", *models, "--tag", tag, *more])
+
     points = []
-    if args.fractions:
+    masa = ["masa-scratch", "masa-pretrained"]
+    if args.fractions:  # the paper's Fig. 2: fine-tuned with few labels, pre-trained on a share of the corpus
+        n = args.labels[0] if args.labels[0] else 5
         for f in args.fractions:
-            models = ["masa-pretrained"] if f > 0 else ["masa-scratch"]
-            table = accuracy.main(common + ["--models", *models, "--pretrain-fraction", str(f), "--tag", f"scale-{f:g}"])
-            points += [{"task": e["task"], "model": "masa-pretrained", "x": f, "label": f"{f:.0%}",
-                        "top1": e["top1_per_instance"][0], "std": e["top1_per_instance"][1]} for e in table]
-        x_label, what = "share of the unlabelled corpus", "fraction"
+            if f in (0, 1):  # the label curve's runs at n labels: scratch, and the whole corpus
+                model = "masa-scratch" if f == 0 else "masa-pretrained"
+                rows = table(f"labels-{n}", masa, ["--set", f"finetune.labels_per_class={n}"])
+            else:
+                model = "masa-pretrained"
+                rows = table(f"scale-{f:g}-labels-{n}", [model], ["--pretrain-fraction", str(f),
+                                                                 "--set", f"finetune.labels_per_class={n}"])
+            points += [dict(q, model="masa-pretrained") for q in points_of(rows, [model], f, f"{f:.0%}")]
+        x_label, what = f"share of the unlabelled corpus ({n} labels per class)", "fraction"
     else:
         for n in args.labels:
-            table = accuracy.main(common + ["--models", "masa-scratch", "masa-pretrained", "--tag", f"labels-{n}",
-                                            "--set", f"finetune.labels_per_class={n}"])
-            points += [{"task": e["task"], "model": e["model"], "x": n or 10**6, "label": str(n or "all"),
-                        "top1": e["top1_per_instance"][0], "std": e["top1_per_instance"][1]} for e in table]
+            if n == 0 and args.all_from:
+                rows = accuracy.main(common + ["--report-only", "--merge", args.all_from])
+            else:
+                rows = table(f"labels-{n}", masa, ["--set", f"finetune.labels_per_class={n}"])
+            points += points_of(rows, masa, n or 10**6, str(n or "all"))
         x_label, what = "labels per class", "labels"
+    points = [q for q in points if q["task"] in args.tasks]
     print(f"\n| task | model | {what} | test top-1 (%) |\n|---|---|---|---|")
     for q in points:
         print(f"| {q['task']} | {q['model']} | {q['label']} | {q['top1']:.1f} ± {q['std']:.1f} |")
