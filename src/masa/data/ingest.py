@@ -26,7 +26,7 @@ from masa.poses.source import SampleSource
 from masa.skeleton import LEFT_HAND, RIGHT_HAND
 
 log = logging.getLogger(__name__)
-HANDS = [*range(RIGHT_HAND.start, RIGHT_HAND.stop), *range(LEFT_HAND.start, LEFT_HAND.stop)]
+HANDS = slice(RIGHT_HAND.start, LEFT_HAND.stop)  # both hands' joints, contiguous
 
 
 class ImportFailed(RuntimeError):
@@ -84,7 +84,7 @@ def import_samples(
     try:
         for src in tqdm(sources, desc="import", unit=" samples", disable=None if progress else True):
             reason, label, split, signer = None, -1, "", ""
-            if printable(src.id) != src.id or printable(src.path) != str(src.path):
+            if printable(src.path) != str(src.path):  # the id is part of the path
                 reason = "the file name is not valid UTF-8; rename the file"
             elif src.id in writer:
                 reason = "duplicate sample id"
@@ -112,11 +112,9 @@ def import_samples(
                         counts["no_hand_detected"] += not (pose.conf[:, HANDS] > 0).any()
                         counts["single_frame"] += len(frames) == 1
                         counts["outside_image"] += not estimated and pose.outside_image()
-                except OSError as err:
-                    if err.errno == errno.ENOSPC:  # the disk, not the sample: stop (the store is removed)
+                except Exception as err:  # one bad sample must not stop the import ...
+                    if isinstance(err, OSError) and err.errno == errno.ENOSPC:  # ... but a full disk does
                         raise
-                    reason = str(err) or type(err).__name__
-                except Exception as err:  # one bad sample must not stop the import
                     reason = str(err) or type(err).__name__
                     log.debug("sample %s failed", src.id, exc_info=True)
             if reason is not None:

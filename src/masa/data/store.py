@@ -178,8 +178,9 @@ class PoseStore:
         self.classes: list[str] = list(meta.get("classes", []))
         num_frames = int(meta["num_frames"])
         ends = self.offsets + self.lengths
-        if len(rows) and ((self.lengths < 1).any() or (self.offsets < 0).any() or ends.max() > num_frames):
-            i = int(np.flatnonzero((self.lengths < 1) | (self.offsets < 0) | (ends > num_frames))[0])
+        outside = (self.lengths < 1) | (self.offsets < 0) | (ends > num_frames)
+        if outside.any():
+            i = int(np.flatnonzero(outside)[0])
             raise ValueError(f"sample {self.ids[i]!r} has frames {self.offsets[i]}..{ends[i]} outside the "
                              f"{num_frames} frames of frames.f32")
         if self.classes and (self.labels >= len(self.classes)).any():

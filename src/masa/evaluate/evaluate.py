@@ -31,11 +31,10 @@ def evaluate(checkpoint: Path | str, data: Path | str, split: str, out: Path | s
     idx = store.labelled(split)
     if len(idx) == 0:
         raise ValueError(f"{data} has no labelled samples in split {split!r}")
-    refuse_non_finite(store, idx, "frames", [not np.isfinite(store[i][0]).all() for i in idx])
     dataset = ClipDataset(store, idx, meta["normalise"], meta["num_frames"], meta["sampling"], clips=clips)
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_clips)
     scores, labels = predict(model, loader, dev, progress)
-    refuse_non_finite(store, idx, "class scores from the model", ~np.isfinite(scores).all(axis=1))
+    refuse_non_finite(store, idx, ~np.isfinite(scores).all(axis=1))
     classes = meta["classes"]
     result = {"checkpoint": str(checkpoint), "data": str(data), "split": split, "clips": clips,
               **metrics.summarise(scores, labels, len(classes))}
@@ -55,12 +54,13 @@ def evaluate(checkpoint: Path | str, data: Path | str, split: str, out: Path | s
     return result
 
 
-def refuse_non_finite(store: PoseStore, idx, what: str, bad) -> None:
-    """NaN must never be ranked into a top-1: name the samples and stop."""
-    bad = np.flatnonzero(np.asarray(bad, bool))
+def refuse_non_finite(store: PoseStore, idx, bad) -> None:
+    """NaN must never be ranked into a top-1: name the samples and stop. `predict` gives a
+    sample with non-finite frames NaN scores, so one check covers inputs and model."""
+    bad = np.flatnonzero(bad)
     if len(bad):
         ids = ", ".join(store.ids[idx[k]] for k in bad[:5])
-        raise ValueError(f"{store.path}: {len(bad)} of {len(idx)} samples have non-finite {what} (NaN or inf), "
+        raise ValueError(f"{store.path}: {len(bad)} of {len(idx)} samples have non-finite frames or class scores (NaN or inf), "
                          f"e.g. {ids}; nothing was scored (re-import the data, or check the model)")
 
 

@@ -211,7 +211,7 @@ def merge(tables: list[LabelTable]) -> LabelTable:
 def read_labels(specs: list[str], class_list: Path | None = None, subset: int | None = None) -> LabelTable:
     """Read label files given as 'PATH' or 'PATH:split', choosing the reader by file name.
     Any file that cannot be read raises LabelError naming it."""
-    classes = _guarded(class_list, "class list", _read_class_list) if class_list else None
+    classes = _guarded(class_list, "class list", lambda: _read_class_list(class_list)) if class_list else None
     tables, msasl = [], []
     for spec in specs:
         path_text, _, split = spec.partition(":") if not Path(spec).exists() else (spec, "", "")
@@ -220,26 +220,26 @@ def read_labels(specs: list[str], class_list: Path | None = None, subset: int | 
             raise LabelError(f"label file {path} does not exist")
         name = path.name.lower()
         if name.endswith(".csv"):
-            tables.append(_guarded(path, "CSV label", read_csv, classes))
+            tables.append(_guarded(path, "CSV label", lambda: read_csv(path, classes)))
         elif name.startswith("nslt_") and name.endswith(".json"):
-            tables.append(_guarded(path, "WLASL nslt", read_wlasl_nslt, classes))
+            tables.append(_guarded(path, "WLASL nslt", lambda: read_wlasl_nslt(path, classes)))
         elif name.startswith("wlasl_v") and name.endswith(".json"):
-            tables.append(_guarded(path, "WLASL_v0.3", read_wlasl_v03, subset))
+            tables.append(_guarded(path, "WLASL_v0.3", lambda: read_wlasl_v03(path, subset)))
         elif name.startswith("msasl_") and name.endswith(".json"):
             msasl.append(path)
         elif name.endswith(".txt"):
-            tables.append(_guarded(path, "list", read_list, split or None, classes))
+            tables.append(_guarded(path, "list", lambda: read_list(path, split or None, classes)))
         else:
             raise LabelError(f"{path}: unknown label file (expected .csv, nslt_N.json, WLASL_v0.3.json, MSASL_*.json or a .txt list)")
     if msasl:
-        tables.append(_guarded(msasl[0] if len(msasl) == 1 else ", ".join(map(str, msasl)), "MS-ASL", read_msasl, msasl, subset))
+        tables.append(_guarded(", ".join(map(str, msasl)), "MS-ASL", lambda: read_msasl(msasl, subset)))
     return merge(tables)
 
 
-def _guarded(path, kind: str, reader, *args):
-    """reader(path, *args), with any failure turned into one LabelError that names the file."""
+def _guarded(path, kind: str, read):
+    """read(), with any failure turned into one LabelError that names the file(s) `path`."""
     try:
-        return reader(*args) if kind == "MS-ASL" else reader(Path(path), *args)
+        return read()
     except LabelError:
         raise
     except UnicodeDecodeError:

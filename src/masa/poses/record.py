@@ -52,10 +52,9 @@ class SignPose:
         w, h = self.image_size
         if not (w > 0 and h > 0 and np.isfinite(w) and np.isfinite(h)):
             raise PoseError(f"invalid image size {self.image_size}")
-        seen = xy[conf > 0]
-        far = (seen < -np.array([w, h])) | (seen > 2 * np.array([w, h]))  # more than one image beyond an edge
+        far = self._outside(1.0)  # more than one image beyond an edge: not pixels of this image
         if far.any():
-            worst = float(np.abs(seen[far.any(axis=1)]).max())
+            worst = float(np.abs(xy[conf > 0][far]).max())
             raise PoseError(f"coordinates far outside the {w:g}x{h:g} image (up to {worst:.3g}): "
                             "not keypoints in pixels of this image; check --image-size")
         return self
@@ -63,9 +62,13 @@ class SignPose:
     def outside_image(self, margin: float = 0.1) -> bool:
         """Whether detected joints fall outside the image by more than `margin` of its size
         (the import warns: the wrong --image-size, or samples of mixed sizes)."""
+        return bool(self._outside(margin).any())
+
+    def _outside(self, margin: float) -> np.ndarray:
+        """Per detected joint (conf > 0): more than `margin` image sizes beyond an edge."""
         size = np.array(self.image_size)
         seen = self.xy[self.conf > 0]
-        return bool(((seen < -margin * size) | (seen > (1 + margin) * size)).any())
+        return ((seen < -margin * size) | (seen > (1 + margin) * size)).any(axis=-1)
 
 
 def make_pose(xy, conf, image_size, fps=None, **meta) -> SignPose:

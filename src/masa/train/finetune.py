@@ -157,10 +157,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
                 logits = model(xy, present, valid)
                 loss = F.cross_entropy(logits.float(), labels, label_smoothing=fc.label_smoothing)
             if not torch.isfinite(loss):
-                ids = [store.ids[int(k)] for k in batch["index"]]
-                kept = f"last checkpoint: {last}" if last.exists() else "no checkpoint was written yet"
-                raise NonFiniteLoss(f"non-finite fine-tuning loss in epoch {epoch}; the batch's samples: "
-                                    f"{', '.join(ids[:8])}{' ...' if len(ids) > 8 else ''}; the run stops ({kept})")
+                raise NonFiniteLoss.at(f"in fine-tuning epoch {epoch}", [store.ids[int(k)] for k in batch["index"]], last)
             optimiser_step(loss, optimizer, scaler)
             total += loss.detach() * len(labels)
             correct += (logits.argmax(-1) == labels).sum()

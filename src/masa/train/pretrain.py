@@ -154,11 +154,9 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
             with amp_ctx:
                 loss, parts, keys = compute_losses(model, raw, batch, cfg, generator, lam, device)
             if not torch.isfinite(loss):
-                ids = [stores.id_of(int(k)) for k in batch["index"]]
-                kept = f"the last good checkpoint is {last_ckpt}" if last_ckpt.exists() else "no checkpoint was written yet"
-                raise NonFiniteLoss(f"non-finite loss at step {step + 1} (epoch {epoch}, batch {i}): "
-                                    f"L_m={parts['loss_m'].item():.4g}, L_s={parts['loss_s'].item():.4g}; the batch's "
-                                    f"samples: {', '.join(ids[:8])}{' ...' if len(ids) > 8 else ''}; the run stops, {kept}")
+                raise NonFiniteLoss.at(f"at step {step + 1} (epoch {epoch}, batch {i}: L_m={parts['loss_m'].item():.4g}, "
+                                       f"L_s={parts['loss_s'].item():.4g})",
+                                       [stores.id_of(int(k)) for k in batch["index"]], last_ckpt)
             optimiser_step(loss, optimizer, scaler)
             if keys is not None:
                 raw.enqueue(distributed.all_gather(keys))
