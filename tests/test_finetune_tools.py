@@ -152,9 +152,18 @@ def test_demo_in_a_reduced_setting(tmp_path):
     text = report.read_text()
     assert summary in text and summary.startswith("Pre-training")
     assert "| pretrained |" in text and "| scratch |" in text
-    assert any(word in text for word in ("**helped**", "**did not help**", "**no clear difference**"))
-    for png in ("pretrain_losses.png", "finetune_accuracy.png", "eval-pretrained/confusion.png"):
+    m = {name: json.loads((tmp_path / "demo" / f"eval-{name}" / "metrics.json").read_text())
+         for name in ("pretrained", "scratch")}
+    gain = 100 * (m["pretrained"]["top1_per_instance"] - m["scratch"]["top1_per_instance"])
+    one = 100 / m["pretrained"]["samples"]
+    verdict = "**helped**" if gain > one else "**did not help**" if gain < -one else "**no clear difference**"
+    assert verdict in summary and f"{gain:+.1f} points" in summary.replace("+-", "-") or f"{gain:.1f} points" in summary
+    for png in ("pretrain_losses.png", "finetune_accuracy.png", "eval-pretrained/confusion.png",
+                "eval-scratch/confusion.png"):
         assert (tmp_path / "demo" / png).stat().st_size > 1000
+        assert f"]({png})" in text
+    again, _ = run_demo(tmp_path / "demo", overrides, progress=False, say=lambda *_: None, overwrite=True)
+    assert again.read_text() == text  # the same seeds give the same report
 
 
 def test_runs_are_never_overwritten_and_resume_needs_a_run(runs, tmp_path):
@@ -170,7 +179,8 @@ def test_resumed_fine_tuning_matches_an_uninterrupted_run_with_fp16(runs, tmp_pa
     finetune(resolve(["tiny"], fp16), runs / "store", "none", tmp_path / "whole", progress=False)
     finetune(resolve(["tiny"], fp16 + ["finetune.epochs=1"]), runs / "store", "none", tmp_path / "part", progress=False)
     finetune(resolve(["tiny"], fp16), runs / "store", "none", tmp_path / "part", resume=True, progress=False)
-    rows = [[json.loads(line) for line in open(tmp_path / run / "metrics.jsonl")] for run in ("whole", "part")]
+    rows = [[{k: v for k, v in json.loads(line).items() if k != "time"} for line in open(tmp_path / run / "metrics.jsonl")]
+            for run in ("whole", "part")]
     assert rows[0] == rows[1]
     scalers = [checkpoint.load(tmp_path / run / "checkpoints" / "last.pt")["scaler"] for run in ("whole", "part")]
     assert scalers[0] == scalers[1] and scalers[0]["_growth_tracker"] > 0  # the scale's history went on

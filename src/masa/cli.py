@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from masa import config as cfgmod
+from masa import settings
+from masa.extras import MissingExtra
 from masa.train.errors import NonFiniteLoss
 
 
@@ -20,20 +22,32 @@ def _size(text: str) -> tuple[float, float]:
     return w, h
 
 
-def _config(args) -> cfgmod.Config:
+def _config(args, default_preset: str | None = None) -> cfgmod.Config:
+    """The command's settings: defaults, presets, --config files, then --set. A --resume starts
+    from the run's own config.json instead of the defaults and the default preset."""
     presets = [p for text in (getattr(args, "preset", None) or []) for p in text.split(",") if p]
+    overrides = list(getattr(args, "set", None) or [])
+    section = {"pretrain": "pretrain", "finetune": "finetune"}.get(args.command)
+    if section and getattr(args, "threads", None) is not None:
+        overrides.append(f"{section}.threads={args.threads}")
     try:
-        return cfgmod.resolve(presets, getattr(args, "set", None) or [], getattr(args, "config", None) or [])
-    except ValueError as err:
+        if getattr(args, "resume", False):
+            return settings.for_resume(args.out, presets, overrides, getattr(args, "config", None) or [])
+        return cfgmod.resolve(presets or ([default_preset] if default_preset else []), overrides,
+                              getattr(args, "config", None) or [])
+    except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"masa: {err}")
 
 
 def _add_config_options(p, default_preset: str | None = None):
-    p.add_argument("--preset", action="append", default=[default_preset] if default_preset else None,
+    p.add_argument("--preset", action="append",
                    help=f"named settings, applied in order ({', '.join(cfgmod.PRESETS)})"
-                        + (f"; default {default_preset}" if default_preset else ""))
+                        + (f"; default {default_preset} (with --resume: the run's own settings)" if default_preset else ""))
     p.add_argument("--config", action="append", metavar="FILE.json", help="settings from a JSON file (a run's config.json)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="one setting, e.g. pretrain.epochs=100")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads for torch (default: the free cores, i.e. the cores less the machine's load); "
+                        "recorded in the run's config.json")
 
 
 # --- masa data ----------------------------------------------------------------------------
@@ -82,6 +96,11 @@ def _print_import_report(report: dict, out, show: int = 20):
     if report.get("image_size_estimated"):
         print(f"note: the image size of {report['image_size_estimated']} samples was estimated from the keypoints; "
               "pass --image-size WxH if you know it")
+    if report.get("normalised_without_size"):
+        print(f"warning: {report['normalised_without_size']} samples have normalised coordinates (0-1 shares of the "
+              "frame's width and height) and no --image-size: they were read as a square frame, which distorts the "
+              "body of a non-square video (16:9 stretches its heights by 1.78 against its widths); "
+              "pass --image-size WxH of the videos (e.g. 1280x720)")
     if report.get("outside_image"):
         print(f"warning: {report['outside_image']} samples have keypoints outside their image: "
               "are they of another size than --image-size (or the size in their files)?")
@@ -123,7 +142,9 @@ def cmd_data_synth(args) -> int:
 def cmd_demo(args) -> int:
     from masa.demo import run_demo
 
-    path, summary = run_demo(args.out, args.set or [], progress=not args.quiet)
+    if args.threads:
+        args.set = (args.set or []) + [f"pretrain.threads={args.threads}", f"finetune.threads={args.threads}"]
+    path, summary = run_demo(args.out, args.set or [], progress=not args.quiet, overwrite=args.overwrite)
     print(f"\n{summary}\n\nreport: {path}")
     return 0
 
@@ -131,7 +152,7 @@ def cmd_demo(args) -> int:
 def cmd_pretrain(args) -> int:
     from masa.train.pretrain import NonFiniteLoss, pretrain
 
-    cfg = _config(args)
+    cfg = _config(args, "paper")
     splits = args.splits.split(",") if args.splits else None
     try:
         metrics = pretrain(cfg, args.data, args.out, resume=args.resume, splits=splits, progress=not args.quiet)
@@ -147,9 +168,10 @@ def cmd_pretrain(args) -> int:
 def cmd_finetune(args) -> int:
     from masa.train.finetune import finetune
 
-    cfg = _config(args)
+    cfg = _config(args, "paper")
     try:
-        result = finetune(cfg, args.data, args.init, args.out, resume=args.resume, progress=not args.quiet)
+        result = finetune(cfg, args.data, args.init, args.out, resume=args.resume, progress=not args.quiet,
+                          explicit=settings.explicit_keys(args.set))
     except (FileExistsError, FileNotFoundError, ValueError) as err:
         print(f"masa finetune: {err}", file=sys.stderr)
         return 1
@@ -177,9 +199,16 @@ def _groups(items):
     return groups
 
 
+def _threads(args):
+    from masa.device import set_threads
+
+    set_threads(args.threads or 0)
+
+
 def cmd_evaluate(args) -> int:
     from masa.evaluate.evaluate import evaluate, format_metrics
 
+    _threads(args)
     try:
         m = evaluate(args.checkpoint, args.data, args.split, args.out, clips=args.clips, groups=_groups(args.groups),
                      progress=not args.quiet)
@@ -194,6 +223,7 @@ def cmd_predict(args) -> int:
     from masa.poses import ImportOptions
     from masa.predict import format_predictions, predict_files
 
+    _threads(args)
     options = ImportOptions(image_size=args.image_size, mirrored=args.mirrored)
     results = predict_files(args.checkpoint, args.files, args.format, options, top_k=args.top_k)
     print(json.dumps(results, indent=2) if args.json else format_predictions(results))
@@ -229,6 +259,7 @@ def cmd_fuse(args) -> int:
 def cmd_probe(args) -> int:
     from masa.evaluate.probe import format_probe, probe
 
+    _threads(args)
     try:
         result = probe(args.checkpoint, args.data, overrides=args.set or [])
     except (FileNotFoundError, ValueError) as err:
@@ -241,16 +272,40 @@ def cmd_probe(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from masa.config import PretextConfig
     from masa.evaluate.show import load_frames, render_gif, strategy_masks
 
+    cfg = _config(args)
     try:
-        frames, title = load_frames(args.target, args.format, args.image_size)
+        frames, title = load_frames(args.target, args.format, args.image_size, cfg.normalise)
     except (FileNotFoundError, KeyError, ValueError) as err:
         print(f"masa show: {err}", file=sys.stderr)
         return 1
-    masks = strategy_masks(frames, PretextConfig()) if args.masks else None
+    masks = strategy_masks(frames, cfg.pretext) if args.masks else None
     print(f"wrote {render_gif(frames, args.out, title, masks)}")
+    return 0
+
+
+def cmd_runs_summary(args) -> int:
+    from masa.evaluate.runs import format_runs, format_table, group, load_runs
+
+    runs = load_runs(args.runs)
+    groups = group(runs)
+    if args.csv:
+        Path(args.csv).write_text(format_table(groups, csv_out=True))
+    if args.json:
+        print(json.dumps([{"setup": g["name"], "kind": g["kind"], "runs": [r["path"] for r in g["runs"]],
+                           "mean_std_n": g["mean"]} for g in groups], indent=2))
+        return 0
+    print(format_runs(runs))
+    print()
+    print(format_table(groups))
+    return 0
+
+
+def cmd_runs_plot(args) -> int:
+    from masa.evaluate.runs import load_runs, plot_runs
+
+    print(f"wrote {plot_runs(load_runs(args.runs), args.out)}")
     return 0
 
 
@@ -285,15 +340,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_data_import)
 
     info = dsub.add_parser("info", help="counts, lengths and missing hands of a store")
-    info.add_argument("store", type=Path)
-    info.add_argument("--json", action="store_true")
+    info.add_argument("store", type=Path, help="a store written by masa data import or synth")
+    info.add_argument("--json", action="store_true", help="print JSON")
     info.add_argument("--all", action="store_true", help="list every class")
     info.set_defaults(func=cmd_data_info)
 
     syn = dsub.add_parser("synth", help="write the synthetic sign corpus as a store")
-    syn.add_argument("--out", required=True, type=Path)
-    syn.add_argument("--overwrite", action="store_true")
-    syn.add_argument("--quiet", action="store_true")
+    syn.add_argument("--out", required=True, type=Path, help="the store to create")
+    syn.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    syn.add_argument("--quiet", action="store_true", help="no progress bar")
     syn.add_argument("--set", action="append", metavar="KEY=VALUE", help="e.g. synth.num_classes=10")
     syn.set_defaults(func=cmd_data_synth)
 
@@ -301,8 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--data", nargs="+", required=True, type=Path, help="stores (their non-test samples, see --splits)")
     pre.add_argument("--out", required=True, type=Path, help="run directory")
     pre.add_argument("--splits", help="comma-separated splits to use (default: every split but test)")
-    pre.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    pre.add_argument("--quiet", action="store_true", help="no progress bar")
+    pre.add_argument("--resume", action="store_true",
+                     help="continue the run in --out from its last checkpoint, under its own config.json")
+    pre.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
     _add_config_options(pre, default_preset="paper")
     pre.set_defaults(func=cmd_pretrain)
 
@@ -310,19 +366,21 @@ def build_parser() -> argparse.ArgumentParser:
     fin.add_argument("--data", required=True, type=Path, help="a labelled store")
     fin.add_argument("--init", required=True, help="a pre-training run directory or checkpoint, or 'none' (from scratch)")
     fin.add_argument("--out", required=True, type=Path, help="run directory (the model goes to OUT/release)")
-    fin.add_argument("--resume", action="store_true")
-    fin.add_argument("--quiet", action="store_true")
+    fin.add_argument("--resume", action="store_true",
+                     help="continue the run in --out from its last checkpoint, under its own config.json")
+    fin.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
     _add_config_options(fin, default_preset="paper")
     fin.set_defaults(func=cmd_finetune)
 
     ev = sub.add_parser("evaluate", help="Top-1/Top-5 per instance and per class, confusion matrix, saved scores")
     ev.add_argument("--checkpoint", required=True, type=Path, help="a release folder or fine-tuning run directory")
-    ev.add_argument("--data", required=True, type=Path)
-    ev.add_argument("--split", default="test")
+    ev.add_argument("--data", required=True, type=Path, help="a labelled store with the same classes as the model")
+    ev.add_argument("--split", default="test", help="the split to score (default: test)")
     ev.add_argument("--out", required=True, type=Path, help="metrics.json path or a folder")
     ev.add_argument("--clips", type=int, default=1, help="average this many test-time samplings")
     ev.add_argument("--groups", nargs="+", metavar="NAME=LO-HI", help="metrics by label range; 'nmfs-csl' for confusing/normal/total")
-    ev.add_argument("--quiet", action="store_true")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
+    ev.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: the free cores)")
     ev.set_defaults(func=cmd_evaluate)
 
     fu = sub.add_parser("fuse", help="late fusion of two models' class scores, weight chosen on validation")
@@ -333,17 +391,18 @@ def build_parser() -> argparse.ArgumentParser:
     fu.set_defaults(func=cmd_fuse)
 
     pr = sub.add_parser("predict", help="top-k glosses for pose files or folders")
-    pr.add_argument("--checkpoint", required=True, type=Path)
-    pr.add_argument("files", nargs="+", type=Path)
+    pr.add_argument("--checkpoint", required=True, type=Path, help="a release folder or fine-tuning run directory")
+    pr.add_argument("files", nargs="+", type=Path, help="pose files or folders of them")
     pr.add_argument("--format", help="importer format (default: from the file name)")
-    pr.add_argument("--image-size", type=_size)
-    pr.add_argument("--mirrored", action="store_true")
-    pr.add_argument("--top-k", type=int, default=5)
-    pr.add_argument("--json", action="store_true")
+    pr.add_argument("--image-size", type=_size, help="frame size WxH when the files do not say")
+    pr.add_argument("--mirrored", action="store_true", help="selfie video: swap hand assignment (mediapipe-hands)")
+    pr.add_argument("--top-k", type=int, default=5, help="how many glosses to list per sample (default 5)")
+    pr.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    pr.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: the free cores)")
     pr.set_defaults(func=cmd_predict)
 
     ex = sub.add_parser("export", help="a model that runs without masa (ONNX or TorchScript)")
-    ex.add_argument("--checkpoint", required=True, type=Path)
+    ex.add_argument("--checkpoint", required=True, type=Path, help="a release folder or fine-tuning run directory")
     ex.add_argument("--format", required=True, choices=("onnx", "torchscript"))
     ex.add_argument("--out", type=Path, help="output file (default: beside the checkpoint)")
     ex.set_defaults(func=cmd_export)
@@ -353,20 +412,37 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--data", required=True, type=Path, help="a labelled store with a train split and a test (or val) split")
     pb.add_argument("--out", type=Path, help="write the result as JSON")
     pb.add_argument("--set", action="append", metavar="KEY=VALUE", help="e.g. finetune.num_frames=64")
+    pb.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: the free cores)")
     pb.set_defaults(func=cmd_probe)
 
     sh = sub.add_parser("show", help="render a sign as a skeleton animation (GIF)")
     sh.add_argument("target", help="a pose file, or STORE:SAMPLE (id or index)")
     sh.add_argument("--out", required=True, type=Path)
     sh.add_argument("--masks", action="store_true", help="mark the frames each masking strategy would mask")
-    sh.add_argument("--format")
-    sh.add_argument("--image-size", type=_size)
+    sh.add_argument("--format", help="importer format of a pose file (default: from the file name)")
+    sh.add_argument("--image-size", type=_size, help="frame size WxH when the file does not say")
+    sh.add_argument("--preset", action="append", help=f"named settings whose normalise.* and pretext.* apply ({', '.join(cfgmod.PRESETS)})")
+    sh.add_argument("--set", action="append", metavar="KEY=VALUE", help="e.g. pretext.mask_ratio=0.75 for --masks")
     sh.set_defaults(func=cmd_show)
 
+    runs = sub.add_parser("runs", help="summarise and plot training runs (mean ± std over seeds)")
+    rsub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
+    summ = rsub.add_parser("summary", help="per run: settings, best epoch, final figures, time; per setup: mean ± std")
+    summ.add_argument("runs", nargs="+", type=Path, help="run directories, and evaluation folders to add test figures")
+    summ.add_argument("--csv", type=Path, help="also write the per-setup table as CSV")
+    summ.add_argument("--json", action="store_true", help="print the per-setup table as JSON")
+    summ.set_defaults(func=cmd_runs_summary)
+    rplot = rsub.add_parser("plot", help="loss and accuracy curves of runs, as one PNG")
+    rplot.add_argument("runs", nargs="+", type=Path, help="run directories")
+    rplot.add_argument("--out", required=True, type=Path, help="the PNG to write")
+    rplot.set_defaults(func=cmd_runs_plot)
+
     demo = sub.add_parser("demo", help="the whole pipeline on the embedded synthetic data (~10 min on 2 cores)")
-    demo.add_argument("--out", default="runs/demo", type=Path)
+    demo.add_argument("--out", default="runs/demo", type=Path, help="where the demo's runs and report.md go")
     demo.add_argument("--set", action="append", metavar="KEY=VALUE", help="e.g. pretrain.epochs=10 for a quicker run")
-    demo.add_argument("--quiet", action="store_true")
+    demo.add_argument("--overwrite", action="store_true", help="replace an earlier demo in --out")
+    demo.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: the free cores)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars or epoch lines")
     demo.set_defaults(func=cmd_demo)
 
     return p
@@ -379,10 +455,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("masa").setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
     try:
         return args.func(args)
-    except (OSError, ValueError, NonFiniteLoss) as err:  # user errors: one line (-v: the traceback)
+    except (OSError, ValueError, NonFiniteLoss, MissingExtra) as err:  # user errors: one line (-v: the traceback)
         if args.verbose:
             raise
-        name = " ".join(a for a in (args.command, getattr(args, "data_command", None)) if a)
+        name = " ".join(a for a in (args.command, getattr(args, "data_command", None), getattr(args, "runs_command", None)) if a)
         print(f"masa {name}: {describe_error(err)}", file=sys.stderr)
         return 1
 

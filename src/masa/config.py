@@ -116,6 +116,7 @@ class PretrainConfig:
     num_workers: int = 2
     seed: int = 42
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    threads: int = 0  # CPU threads for torch (0 = the free cores: the cores less the machine's load)
     checkpoint_every: int = 20  # epochs between kept checkpoints; the latest is always written
     max_steps: int = 0  # stop after this many optimiser steps in total (0 = run all epochs)
     log_every: int = 10  # steps between metric lines
@@ -162,6 +163,7 @@ class FinetuneConfig:
     num_workers: int = 2
     seed: int = 0
     device: str = "auto"
+    threads: int = 0  # CPU threads for torch (0 = the free cores: the cores less the machine's load)
 
 
 @dataclass
@@ -240,6 +242,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "finetune.warmup_epochs": ">=0", "finetune.num_frames": ">=1", "finetune.sampling": ("segments", "crop-resize"),
     "finetune.dropout": "0..<1", "finetune.label_smoothing": "0..<1", "finetune.labels_per_class": ">=0",
     "finetune.amp": ("auto", "bf16", "fp16", "none"), "finetune.num_workers": ">=0",
+    "pretrain.threads": ">=0", "finetune.threads": ">=0",
 }
 
 

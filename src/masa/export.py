@@ -15,6 +15,7 @@ from torch import nn
 
 from masa import config as cfgmod
 from masa import pretext, release
+from masa.extras import require
 
 
 class FramesToLogits(nn.Module):
@@ -49,6 +50,8 @@ def export(checkpoint, fmt: str, out: Path | str | None = None) -> Path:
     suffix = {"torchscript": ".pt", "onnx": ".onnx"}.get(fmt)
     if suffix is None:
         raise ValueError(f"unknown export format {fmt!r} (onnx | torchscript)")
+    if fmt == "onnx":
+        require("onnx", "onnxscript", purpose="ONNX export")
     out = Path(out) if out else release.locate(checkpoint) / f"model{suffix}"
     out.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():

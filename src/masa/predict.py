@@ -12,26 +12,42 @@ import numpy as np
 import torch
 
 from masa import release
+from masa.data.info import part_frames
 from masa.data.sampling import sample_clip
+from masa.device import pick
 from masa.evaluate.scores import batch_inputs
+from masa.extras import MissingExtra
 from masa.poses import ImportOptions, find_samples, guess_format
 from masa.poses.normalise import normalise, prepare_frames
-from masa.train.distributed import setup
 
 
 def _samples(paths, fmt, options):
     for path in map(Path, paths):
         try:
             yield from find_samples(path, fmt or guess_format(path), options)
+        except MissingExtra:
+            raise
         except Exception as err:  # an unreadable argument: report it, go on with the others
             yield path, err
+
+
+def missing_parts(frames, trained: dict[str, float]) -> str | None:
+    """A warning when the input has no joint of a part the model mostly saw in training."""
+    seen = part_frames(frames)
+    absent = [f"{name.replace('_', ' ')} (in {trained[name]:.0%} of its training frames)"
+              for name, n in seen.items() if n == 0 and trained.get(name, 0) > 0.5]
+    if absent:
+        return f"this input has no {' or '.join(a.split(' (')[0] for a in absent)} joints, which the model was " \
+               f"trained with: {', '.join(absent)}; expect lower accuracy"
+    return None
 
 
 @torch.inference_mode()  # no autograd bookkeeping: ~10 % faster than no_grad for one sign
 def predict_files(checkpoint, paths, fmt: str | None = None, options: ImportOptions | None = None, top_k: int = 5,
                   batch_size: int = 64, device: str = "auto") -> list[dict]:
-    """-> one dict per sample: {'file', 'id', 'top': [{'gloss', 'probability'}...]} or {'file', 'error'}."""
-    dev, _, _ = setup(device)
+    """-> one dict per sample: {'file', 'id', 'top': [{'gloss', 'probability'}...]} (and 'warning' when
+    the input lacks a part the model was trained with) or {'file', 'error'}."""
+    dev = pick(device)
     model, meta = release.load(checkpoint, dev)
     classes, norm = meta["classes"], meta["normalise"]
     results, pending = [], []
@@ -52,7 +68,7 @@ def predict_files(checkpoint, paths, fmt: str | None = None, options: ImportOpti
 
     for item in _samples(paths, fmt, options or ImportOptions()):
         if isinstance(item, tuple):
-            results.append({"file": str(item[0]), "error": str(item[1])})
+            results.append({"file": str(item[0]), "error": str(item[1]).removeprefix(f"{item[0]}: ")})
             continue
         entry = {"file": str(item.path), "id": item.id}
         results.append(entry)
@@ -60,9 +76,14 @@ def predict_files(checkpoint, paths, fmt: str | None = None, options: ImportOpti
             frames, _ = normalise(item.load(), norm)
             if len(frames) == 0:
                 raise ValueError("no frame in which a hand was found")
+            missing = missing_parts(frames, meta.get("trained_parts", {}))
+            if missing:
+                entry["warning"] = missing
             pending.append((entry, sample_clip(prepare_frames(frames, norm), meta["num_frames"], meta["sampling"])))
+        except MissingExtra:
+            raise
         except Exception as err:
-            entry["error"] = str(err)
+            entry["error"] = str(err).removeprefix(f"{item.path}: ")  # the line starts with the file already
         if len(pending) >= batch_size:
             flush()
     flush()
@@ -76,4 +97,6 @@ def format_predictions(results: list[dict]) -> str:
             lines.append(f"{r['file']}: error: {r['error']}")
         else:
             lines.append(f"{r['file']}: " + ", ".join(f"{t['gloss']} {t['probability']:.1%}" for t in r["top"]))
+            if r.get("warning"):
+                lines.append(f"  warning: {r['warning']}")
     return "\n".join(lines)

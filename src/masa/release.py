@@ -3,7 +3,8 @@
     RELEASE/
       model.safetensors   the classifier's tensors
       config.json         {"format": "masa-classifier", "version": 1, "model": ModelConfig,
-                           "normalise": NormaliseConfig, "num_frames", "sampling", "classes"}
+                           "normalise": NormaliseConfig, "num_frames", "sampling", "classes",
+                           "trained_parts": {part: share of training frames with it}}
 
 Loading never unpickles anything. `load` also accepts a fine-tuning run directory (its
 `release/`) or the .safetensors file itself.
@@ -25,8 +26,10 @@ from masa.model.backbones import build_classifier
 FORMAT = "masa-classifier"
 
 
-def save(path: Path | str, model: torch.nn.Module, cfg: cfgmod.Config, classes: list[str]):
-    """Write the release folder atomically (temporary folder, then rename)."""
+def save(path: Path | str, model: torch.nn.Module, cfg: cfgmod.Config, classes: list[str],
+         trained_parts: dict[str, float] | None = None):
+    """Write the release folder atomically (temporary folder, then rename). `trained_parts`: the
+    share of training frames with each part, so that prediction can warn about inputs without it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_dir(path.parent, path.name)
@@ -36,6 +39,7 @@ def save(path: Path | str, model: torch.nn.Module, cfg: cfgmod.Config, classes: 
         meta = {
             "format": FORMAT, "version": 1, "model": cfgmod.to_dict(cfg.model), "normalise": cfgmod.to_dict(cfg.normalise),
             "num_frames": cfg.finetune.num_frames, "sampling": cfg.finetune.sampling, "classes": list(classes),
+            "trained_parts": trained_parts or {},
         }
         (tmp / "config.json").write_text(json.dumps(meta, indent=2))
     except BaseException:  # a full disk: the previous release stays, no temporary folder is left
@@ -54,6 +58,11 @@ def locate(path: Path | str) -> Path:
         return path
     if (path / "release" / "model.safetensors").exists():
         return path / "release"
+    if (path / "checkpoints").is_dir() and (path / "metrics.jsonl").exists():
+        first = (path / "metrics.jsonl").read_text().split("\n", 1)[0]
+        if '"step"' in first:
+            raise ValueError(f"{path} is a pre-training run: it has an encoder but no classifier; "
+                             f"fine-tune it first (masa finetune --init {path} ...) and give that run")
     raise FileNotFoundError(f"{path}: no model.safetensors here or in {path / 'release'}; "
                             "give a release folder or a fine-tuning run directory")
 

@@ -6,7 +6,24 @@ from collections import Counter
 import numpy as np
 
 from masa.data.store import PoseStore
-from masa.skeleton import LEFT_HAND, RIGHT_HAND
+from masa.skeleton import LEFT_HAND, PARTS, RIGHT_HAND
+
+
+def part_frames(frames: np.ndarray) -> dict[str, int]:
+    """(T, 49, 3) -> {part: frames in which it has a detected joint}."""
+    return {name: int((frames[:, joints, 2] > 0).any(axis=1).sum()) for name, joints in PARTS.items()}
+
+
+def part_shares(store: PoseStore, idx) -> dict[str, float]:
+    """The share of the samples' frames in which each part (right_hand, left_hand, body) was
+    detected: what a model trained on them expects to see."""
+    total, seen = 0, dict.fromkeys(PARTS, 0)
+    for i in idx:
+        frames, _ = store[int(i)]
+        total += len(frames)
+        for name, n in part_frames(frames).items():
+            seen[name] += n
+    return {name: round(n / max(total, 1), 4) for name, n in seen.items()}
 
 
 def summarise(store: PoseStore) -> dict:
@@ -29,6 +46,7 @@ def summarise(store: PoseStore) -> dict:
         "samples": len(store),
         "frames": int(len(frames)),
         "classes": len(store.classes),
+        "classes_with_samples": len({int(v) for v in store.labels if 0 <= v < len(store.classes)}),
         "per_split": dict(per_split),
         "per_class": {k: dict(v) for k, v in sorted(per_class.items())},
         "length": {
@@ -45,7 +63,8 @@ def summarise(store: PoseStore) -> dict:
 def format_summary(s: dict, max_classes: int = 30) -> str:
     lines = [
         f"store    {s['path']}",
-        f"samples  {s['samples']}   frames {s['frames']}   classes {s['classes']}",
+        f"samples  {s['samples']}   frames {s['frames']}   classes {s['classes_with_samples']} with samples"
+        + (f" (of {s['classes']} named)" if s["classes"] != s["classes_with_samples"] else ""),
         "splits   " + "   ".join(f"{k} {v}" for k, v in sorted(s["per_split"].items())),
         "length   min {min}  mean {mean:.1f}  median {median:.0f}  max {max}".format(**s["length"]),
         "missing  right hand {right_hand:.1%}  left hand {left_hand:.1%}  both {both_hands:.1%} of frames".format(**s["missing"]),

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from masa.config import NormaliseConfig
 from masa.data.store import StoreWriter
+from masa.extras import MissingExtra
 from masa.poses.labels import LabelTable
 from masa.poses.normalise import normalise
 from masa.poses.source import SampleSource
@@ -79,7 +80,8 @@ def import_samples(
     ambiguous = ambiguous_matches(sources, labels) if labels is not None else {}
     writer = StoreWriter(out, meta, overwrite=overwrite)
     skipped: list[Skip] = []
-    counts = {"image_size_estimated": 0, "no_hand_detected": 0, "single_frame": 0, "outside_image": 0}
+    counts = {"image_size_estimated": 0, "normalised_without_size": 0, "no_hand_detected": 0, "single_frame": 0,
+              "outside_image": 0}
     matched: set[str] = set()
     try:
         for src in tqdm(sources, desc="import", unit=" samples", disable=None if progress else True):
@@ -109,12 +111,13 @@ def import_samples(
                         writer.add(src.id, frames, label, split, signer, str(src.path))
                         estimated = bool(pose.meta.get("image_size_estimated"))
                         counts["image_size_estimated"] += estimated
+                        counts["normalised_without_size"] += bool(pose.meta.get("normalised_without_size"))
                         counts["no_hand_detected"] += not (pose.conf[:, HANDS] > 0).any()
                         counts["single_frame"] += len(frames) == 1
                         counts["outside_image"] += not estimated and pose.outside_image()
                 except Exception as err:  # one bad sample must not stop the import ...
-                    if isinstance(err, OSError) and err.errno == errno.ENOSPC:  # ... but a full disk does
-                        raise
+                    if isinstance(err, OSError) and err.errno == errno.ENOSPC or isinstance(err, MissingExtra):
+                        raise  # ... but a full disk, or a reader that is not installed, does
                     reason = str(err) or type(err).__name__
                     log.debug("sample %s failed", src.id, exc_info=True)
             if reason is not None:

@@ -1,8 +1,8 @@
 """`masa evaluate`: a released classifier on one split of a store.
 
 Writes metrics.json (Top-1/Top-5 per instance and per class, counts, optional label-range
-groups), scores.npz (ids, labels, class probabilities: the input of `masa fuse`),
-confusion.csv/.png and per_class.csv beside it.
+groups, the largest confusions), scores.npz (ids, labels, class probabilities: the input of
+`masa fuse`), confusion.csv/.png, confusion_top.csv and per_class.csv beside it.
 """
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ from masa.data.dataset import ClipDataset, collate_clips
 from masa.data.store import PoseStore
 from masa.evaluate import metrics, report
 from masa.evaluate.scores import predict
-from masa.train.distributed import setup
+from masa.device import pick
 
 
 def evaluate(checkpoint: Path | str, data: Path | str, split: str, out: Path | str, clips: int = 1,
              groups: dict[str, tuple[int, int]] | None = None, batch_size: int = 64, device: str = "auto",
              progress: bool = True) -> dict:
-    dev, _, _ = setup(device)
+    dev = pick(device)
     model, meta = release.load(checkpoint, dev)
     store = PoseStore(data)
     if store.classes and store.classes != meta["classes"]:
@@ -43,11 +43,12 @@ def evaluate(checkpoint: Path | str, data: Path | str, split: str, out: Path | s
     out = Path(out)
     folder = out.parent if out.suffix == ".json" else out
     folder.mkdir(parents=True, exist_ok=True)
+    top = report.write_confusion(folder / "confusion", metrics.confusion(scores, labels, len(classes)), classes)
+    result["top_confusions"] = [{"true": t, "predicted": p, "count": n} for t, p, n in top[:10]]
     metrics_file = out if out.suffix == ".json" else out / "metrics.json"
     metrics_file.write_text(json.dumps(result, indent=2))
     np.savez(folder / "scores.npz", ids=np.array([store.ids[i] for i in idx]), labels=labels, scores=scores,
              classes=np.array(classes))
-    report.write_confusion(folder / "confusion", metrics.confusion(scores, labels, len(classes)), classes)
     hits = metrics.topk_hits(scores, labels, 1)
     report.write_per_class(folder / "per_class.csv", metrics.per_class(hits, labels, len(classes)),
                            np.bincount(labels, minlength=len(classes)), classes)

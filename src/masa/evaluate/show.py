@@ -20,13 +20,14 @@ PART_COLOURS = {"right hand": "tab:red", "left hand": "tab:blue", "body": "tab:g
 STRATEGIES = ("motion-paper", "motion-code", "random")
 
 
-def load_frames(target: str, fmt: str | None = None, image_size=None) -> tuple[np.ndarray, str]:
+def load_frames(target: str, fmt: str | None = None, image_size=None, norm: NormaliseConfig | None = None
+                ) -> tuple[np.ndarray, str]:
     """'STORE:SAMPLE' (id or index) or a pose file -> (frames (T, 49, 3) after eps_c, title)."""
     from masa.data.store import PoseStore
     from masa.poses import ImportOptions, read_pose
     from masa.poses.normalise import normalise, prepare_frames
 
-    norm = NormaliseConfig()
+    norm = norm or NormaliseConfig()
     store_path, _, sample = target.rpartition(":")
     if store_path and (Path(store_path) / "meta.json").exists():
         store = PoseStore(store_path)
@@ -56,6 +57,8 @@ def strategy_masks(frames: np.ndarray, cfg: PretextConfig, seed: int = 0) -> dic
 
 
 def render_gif(frames: np.ndarray, out: Path | str, title: str = "", masks: dict | None = None, fps: int = 12):
+    if Path(out).suffix.lower() != ".gif":
+        raise ValueError(f"--out {out}: masa show writes GIF animations only; give a name ending in .gif")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from masa.extras import require
 from masa.poses.hands import assign_hands
 from masa.poses.record import PoseError
 from masa.poses.source import ImportOptions, SampleSource, build, files_with_suffix, gather, index_map, sample_id
@@ -101,6 +102,8 @@ def _hands_only(arr: np.ndarray, options: ImportOptions):
 
 
 def _scaled(xy, conf, options: ImportOptions, **meta):
+    if options.image_size is None:  # MediaPipe's x and y are shares of the frame's width and height
+        meta["normalised_without_size"] = True
     size = options.image_size or (1.0, 1.0)
     return build(xy * np.asarray(size, np.float32), conf, ImportOptions(image_size=size), **meta)
 
@@ -114,10 +117,9 @@ def _read_array(path: Path) -> np.ndarray:
 
 def read_parquet(path: Path) -> np.ndarray:
     """Kaggle long format (frame, type, landmark_index, x, y, z) -> (T, 543, 3), order face,left,pose,right."""
-    try:
-        import pyarrow.parquet as pq
-    except ImportError as err:  # optional dependency
-        raise PoseError("reading parquet needs pyarrow: pip install 'masa[parquet]'") from err
+    require("pyarrow", purpose="reading parquet")
+    import pyarrow.parquet as pq
+
     table = pq.read_table(path, columns=["frame", "type", "landmark_index", "x", "y"]).to_pydict()
     frames = np.asarray(table["frame"])
     uniq = np.unique(frames)

@@ -7,17 +7,15 @@ import os
 import torch
 import torch.distributed as dist
 
+from masa.device import pick
+
 
 def setup(device: str = "auto") -> tuple[torch.device, int, int]:
     """Initialise the process group when launched by torchrun. -> (device, rank, world size)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
-    if device == "auto":
-        device = f"cuda:{local}" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
-    if dev.type == "cuda":
-        torch.cuda.set_device(dev)
+    dev = pick(device, local)
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
     return dev, rank, world
@@ -25,10 +23,6 @@ def setup(device: str = "auto") -> tuple[torch.device, int, int]:
 
 def is_main() -> bool:
     return not dist.is_initialized() or dist.get_rank() == 0
-
-
-def world_size() -> int:
-    return dist.get_world_size() if dist.is_initialized() else 1
 
 
 @torch.no_grad()

@@ -7,7 +7,6 @@ validation top-1, or the last when there is no validation split) in the release 
 """
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -15,17 +14,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from masa import config as cfgmod
-from masa import release
+from masa import release, settings
 from masa.data.dataset import ClipDataset, collate_clips
+from masa.data.info import part_shares
 from masa.data.store import PoseStore
 from masa.evaluate.scores import batch_inputs, predict
 from masa.model.backbones import build_classifier
 from masa.train import checkpoint, distributed
+from masa.device import set_threads
 from masa.train.amp import autocast_for, optimiser_step
 from masa.train.errors import NonFiniteLoss
+from masa.train.progress import EpochProgress
+from masa.train.rundir import RunDir
 from masa.train.schedule import finetune_rate
 
 log = logging.getLogger(__name__)
@@ -61,15 +63,16 @@ def training_indices(store: PoseStore, cfg: cfgmod.FinetuneConfig) -> np.ndarray
     return idx
 
 
-def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None):
-    """-> (classifier, the config whose model section matches the weights)."""
+def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None, explicit: set[str] = frozenset()):
+    """-> (classifier, the config whose model and normalise sections match the weights): with
+    `init`, a copy of `cfg` that adopts the pre-trained encoder's architecture (an explicit
+    --set key, in `explicit`, that disagrees is refused)."""
     if init and str(init).lower() != "none":
         if cfg.model.backbone != "masa":
             raise ValueError(f"--init loads a MASA encoder; model.backbone={cfg.model.backbone} trains from scratch "
                              "(--init none)")
         state, pre_cfg = pretrained_state(init)
-        cfg.model = cfgmod.from_dict(cfgmod.ModelConfig, pre_cfg["model"])
-        cfg.normalise = cfgmod.from_dict(cfgmod.NormaliseConfig, pre_cfg["normalise"])
+        cfg = settings.adopt_architecture(cfg, pre_cfg, explicit, str(init))
         model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
         missing = model.load_encoder(state)
         if missing:
@@ -96,13 +99,36 @@ def make_optimizer(model, fc: cfgmod.FinetuneConfig) -> torch.optim.Optimizer:
     raise ValueError(f"unknown finetune.optimizer {fc.optimizer!r} (sgd | adamw)")
 
 
+def train_one_epoch(model, loader, optimizer, scaler, amp_ctx, fc: cfgmod.FinetuneConfig, device, on_bad_batch):
+    """One pass over `loader` -> (mean loss, train top-1, samples). `on_bad_batch(batch)` raises
+    for a non-finite loss."""
+    model.train()
+    total = torch.zeros((), device=device)  # summed on the device, read once per epoch
+    correct = torch.zeros((), dtype=torch.long, device=device)
+    seen = 0
+    for batch in loader:
+        xy, present, valid = batch_inputs(batch, device)
+        labels = batch["label"].to(device)
+        with amp_ctx:
+            logits = model(xy, present, valid)
+            loss = F.cross_entropy(logits.float(), labels, label_smoothing=fc.label_smoothing)
+        if not torch.isfinite(loss):
+            on_bad_batch(batch)
+        optimiser_step(loss, optimizer, scaler)
+        total += loss.detach() * len(labels)
+        correct += (logits.argmax(-1) == labels).sum()
+        seen += len(labels)
+    return total.item() / seen, correct.item() / seen, seen
+
+
 def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path | str, resume: bool = False,
-             progress: bool = True) -> dict:
-    """Train; returns {'best_val_top1', 'best_epoch', 'epochs'}."""
+             progress: bool = True, explicit: set[str] = frozenset()) -> dict:
+    """Train; returns {'best_val_top1', 'best_epoch', 'epochs'}. `explicit`: the keys the user
+    set on the command line (they are never silently replaced by the checkpoint's)."""
     fc = cfg.finetune
-    out = Path(out)
     device, _, _ = distributed.setup(fc.device)
-    last = checkpoint.last_of_run(out, resume)
+    threads = set_threads(fc.threads)
+    run = RunDir(out, cfg, "finetune", resume)
     store = PoseStore(data)
     if not store.classes:
         raise ValueError(f"{data} has no class names: import it with --labels to fine-tune")
@@ -111,8 +137,9 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
         raise ValueError(f"{data} has no labelled samples in splits {fc.train_splits}")
     val_idx = store.labelled(fc.val_split) if fc.val_split else np.array([], np.int64)
 
+    trained_parts = part_shares(store, train_idx)
     torch.manual_seed(fc.seed)
-    model, cfg = build_classifier_for(cfg, len(store.classes), init)
+    model, cfg = build_classifier_for(cfg, len(store.classes), init, explicit)
     model.to(device)
     optimizer = make_optimizer(model, fc)
     amp_ctx, scaler = autocast_for(device, fc.amp)
@@ -125,19 +152,21 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
 
     start_epoch, best, best_epoch = 0, -1.0, -1
     if resume:
-        state, _ = checkpoint.load_for_resume(last)
+        state, _ = checkpoint.load_for_resume(run.last)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scaler is not None and state.get("scaler"):  # fp16: resume with the loss scale it had reached
             scaler.load_state_dict(state["scaler"])
         start_epoch, best, best_epoch = state["epoch"], state["best"], state["best_epoch"]
         checkpoint.set_rng_state(state["rng"])
-        checkpoint.truncate_metrics(out / "metrics.jsonl", lambda row: row["epoch"] < start_epoch)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(cfgmod.dumps(cfg))
-    from tensorboardX import SummaryWriter
+    started_on = {"data": str(Path(data).resolve()),
+                  "init": str(Path(init).resolve()) if init and str(init).lower() != "none" else "none"}
+    run.start(cfg, started_on, keep_row=lambda row: row["epoch"] < start_epoch, threads=threads)
 
-    writer = SummaryWriter(str(out / "tb"))
+    def bad_batch(batch):
+        raise NonFiniteLoss.at(f"in fine-tuning epoch {epoch}", [store.ids[int(k)] for k in batch["index"]], run.last)
+
+    bar = EpochProgress("finetune", fc.epochs, start_epoch, enabled=progress)
     for epoch in range(start_epoch, fc.epochs):
         lr = finetune_rate(epoch, fc)
         for group in optimizer.param_groups:
@@ -146,38 +175,23 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
         order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(fc.seed * 1000 + epoch))
         loader = DataLoader(train_set, batch_size=fc.batch_size, sampler=order.tolist(), collate_fn=collate_clips,
                             num_workers=fc.num_workers, generator=torch.Generator().manual_seed(fc.seed))
-        model.train()
-        total = torch.zeros((), device=device)  # summed on the device, read once per epoch
-        correct = torch.zeros((), dtype=torch.long, device=device)
-        seen = 0
-        for batch in tqdm(loader, desc=f"finetune {epoch}", disable=None if progress else True, leave=False):
-            xy, present, valid = batch_inputs(batch, device)
-            labels = batch["label"].to(device)
-            with amp_ctx:
-                logits = model(xy, present, valid)
-                loss = F.cross_entropy(logits.float(), labels, label_smoothing=fc.label_smoothing)
-            if not torch.isfinite(loss):
-                raise NonFiniteLoss.at(f"in fine-tuning epoch {epoch}", [store.ids[int(k)] for k in batch["index"]], last)
-            optimiser_step(loss, optimizer, scaler)
-            total += loss.detach() * len(labels)
-            correct += (logits.argmax(-1) == labels).sum()
-            seen += len(labels)
-        row = {"epoch": epoch, "lr": lr, "loss": total.item() / seen, "train_top1": correct.item() / seen}
+        loss, top1, seen = train_one_epoch(model, bar.batches(loader, len(loader)), optimizer, scaler, amp_ctx, fc,
+                                           device, bad_batch)
+        row = {"epoch": epoch, "lr": lr, "loss": loss, "train_top1": top1}
         if val_loader is not None:
             scores, labels = predict(model, val_loader, device)
             row["val_top1"] = float((scores.argmax(1) == labels).mean())
         score = row.get("val_top1", epoch)  # without validation the last epoch is kept
         if score > best:
             best, best_epoch = score, epoch
-            release.save(out / "release", model, cfg, store.classes)
-        with open(out / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(row) + "\n")
-        for k, v in row.items():
-            if k != "epoch":
-                writer.add_scalar(f"finetune/{k}", v, epoch)
-        checkpoint.save(last, {"kind": "masa-finetune", "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                               "scaler": scaler.state_dict() if scaler else None, "epoch": epoch + 1, "best": best,
-                               "best_epoch": best_epoch, "rng": checkpoint.rng_state()}, keep_previous=True)
+            release.save(run.path / "release", model, cfg, store.classes, trained_parts)
+        run.log(row, epoch, "finetune")
+        checkpoint.save(run.last, {"kind": "masa-finetune", "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                   "scaler": scaler.state_dict() if scaler else None, "epoch": epoch + 1, "best": best,
+                                   "best_epoch": best_epoch, "rng": checkpoint.rng_state()}, keep_previous=True)
+        bar.end_epoch(epoch, {"loss": loss, "train top-1": top1,
+                              **({"val top-1": row["val_top1"]} if "val_top1" in row else {})}, seen)
         log.debug("epoch %d: %s", epoch, row)
-    writer.close()
+    bar.close()
+    run.close()
     return {"best_val_top1": best if val_loader is not None else None, "best_epoch": best_epoch, "epochs": fc.epochs}

@@ -7,7 +7,6 @@ stopped: same data order, same masks, same dropout, so the losses match an unint
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -15,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from masa import config as cfgmod
 from masa import losses, pretext
@@ -23,12 +21,14 @@ from masa.data.dataset import PoseDataset, collate
 from masa.data.store import StoreSet
 from masa.model.registry import create_model
 from masa.train import checkpoint, distributed
-from masa.train.errors import NonFiniteLoss
+from masa.device import set_threads
 from masa.train.amp import autocast_for, optimiser_step
+from masa.train.errors import NonFiniteLoss
+from masa.train.progress import EpochProgress
+from masa.train.rundir import RunDir
 from masa.train.schedule import learning_rate
 
 log = logging.getLogger(__name__)
-
 
 
 def epoch_batches(n: int, global_batch: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -66,13 +66,76 @@ def refuse_without_motion(lengths, interval: int):
         log.warning("%d of %d samples have at most %d frames and give no motion target", short, len(lengths), interval)
 
 
+class PretrainState:
+    """What one epoch of pre-training needs besides the model: the run, data and optimisation."""
+
+    def __init__(self, cfg, run, dataset, stores, optimizer, scaler, amp_ctx, generator, device, rank, world):
+        self.cfg, self.run, self.dataset, self.stores = cfg, run, dataset, stores
+        self.optimizer, self.scaler, self.amp_ctx, self.generator = optimizer, scaler, amp_ctx, generator
+        self.device, self.rank, self.world = device, rank, world
+        self.step = 0
+        self.metrics: dict = {}
+
+    def save(self, raw, epoch: int, batch: int):
+        rng = checkpoint.rng_state(self.generator)
+        if self.rank:
+            checkpoint.save(self.run.last.with_name(f"last.rank{self.rank}.rng.pt"), rng)
+            return
+        state = {"kind": "masa-pretrain", "config": cfgmod.to_dict(self.cfg), "model": raw.state_dict(),
+                 "optimizer": self.optimizer.state_dict(), "scaler": self.scaler.state_dict() if self.scaler else None,
+                 "epoch": epoch, "batch": batch, "step": self.step, "rng": rng}
+        checkpoint.save(self.run.last, state, keep_previous=True)
+
+
+def train_one_epoch(model, raw, s: PretrainState, epoch: int, first: int, batches: list, loader) -> tuple[dict, bool]:
+    """Batches `first`... of epoch `epoch` -> ({'loss_m', 'loss_s', 'samples'} means over the
+    epoch, whether max_steps stopped it). Logs every `log_every` steps."""
+    tc = s.cfg.pretrain
+    global_batch = tc.batch_size * s.world
+    lam = losses.lambda_s(epoch, tc.lambda_s, tc.lambda_ramp_epochs)
+    sums = torch.zeros(2, device=s.device)  # L_m, L_s summed on the device, read once per epoch
+    tick, tick_step, done = time.perf_counter(), s.step, 0
+    model.train()
+    for i, batch in enumerate(loader, start=first):
+        lr = learning_rate(epoch + i / len(batches), tc)
+        for group in s.optimizer.param_groups:
+            group["lr"] = lr
+        with s.amp_ctx:
+            loss, parts, keys = compute_losses(model, raw, batch, s.cfg, s.generator, lam, s.device)
+        if not torch.isfinite(loss):
+            raise NonFiniteLoss.at(f"at step {s.step + 1} (epoch {epoch}, batch {i}: L_m={parts['loss_m'].item():.4g}, "
+                                   f"L_s={parts['loss_s'].item():.4g})",
+                                   [s.stores.id_of(int(k)) for k in batch["index"]], s.run.last)
+        optimiser_step(loss, s.optimizer, s.scaler)
+        if keys is not None:
+            raw.enqueue(distributed.all_gather(keys))
+        s.step += 1
+        done += 1
+        sums += torch.stack([parts["loss_m"].float(), parts["loss_s"].float()])
+        stop = bool(tc.max_steps and s.step >= tc.max_steps)
+        last_step = stop or (epoch + 1 == tc.epochs and i + 1 == len(batches))
+        if s.step % tc.log_every == 0 or s.step == 1 or last_step:  # reductions sync the device: only when logged
+            now = time.perf_counter()
+            s.metrics = {"step": s.step, "epoch": epoch, "lr": lr, "lambda_s": lam,
+                         "seq_per_s": global_batch * (s.step - tick_step) / max(now - tick, 1e-9),
+                         "loss": float(distributed.all_reduce_mean(loss.detach()).item()),
+                         **{k: float(distributed.all_reduce_mean(v).item()) for k, v in parts.items()}}
+            tick, tick_step = now, s.step
+            s.run.log(s.metrics, s.step, "pretrain")
+        if stop:
+            s.save(raw, epoch, i + 1)
+            break
+    mean = (sums / max(done, 1)).tolist()
+    return {"L_m": mean[0], "L_s": mean[1], "samples": done * global_batch}, stop
+
+
 def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume: bool = False,
              splits: list[str] | None = None, progress: bool = True) -> dict:
     """Run (or resume) pre-training; returns the last logged metrics."""
     tc = cfg.pretrain
-    out = Path(out)
     device, rank, world = distributed.setup(tc.device)
-    last_ckpt = checkpoint.last_of_run(out, resume)
+    threads = set_threads(tc.threads)
+    run = RunDir(out, cfg, "pretrain", resume, writer=distributed.is_main())
 
     stores = StoreSet(data, splits=splits, exclude=None if splits else ["test"])  # never the test split by default
     dataset = PoseDataset(stores, cfg.normalise, tc.max_frames)
@@ -94,20 +157,21 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
     params = [p for p in raw.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=tc.lr, betas=tuple(tc.betas), weight_decay=tc.weight_decay)
     amp_ctx, scaler = autocast_for(device, tc.amp)
+    s = PretrainState(cfg, run, dataset, stores, optimizer, scaler, amp_ctx, generator, device, rank, world)
 
-    start_epoch, start_batch, step = 0, 0, 0
+    start_epoch, start_batch = 0, 0
     if resume:
-        state, _ = checkpoint.load_for_resume(last_ckpt)
+        state, _ = checkpoint.load_for_resume(run.last)
         raw.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scaler is not None and state.get("scaler"):
             scaler.load_state_dict(state["scaler"])
-        start_epoch, start_batch, step = state["epoch"], state["batch"], state["step"]
-        rng_file = out / "checkpoints" / f"last.rank{rank}.rng.pt"
+        start_epoch, start_batch, s.step = state["epoch"], state["batch"], state["step"]
+        rng_file = run.last.with_name(f"last.rank{rank}.rng.pt")
         checkpoint.set_rng_state(checkpoint.load(rng_file) if rank else state["rng"], generator)
-        if distributed.is_main():  # lines logged after that checkpoint are written again
-            checkpoint.truncate_metrics(out / "metrics.jsonl", lambda row: row.get("step", 0) <= step)
-        log.info("resumed %s at epoch %d, batch %d, step %d", out, start_epoch, start_batch, step)
+        log.info("resumed %s at epoch %d, batch %d, step %d", out, start_epoch, start_batch, s.step)
+    # lines logged after the checkpoint are written again
+    run.start(cfg, {"data": [str(Path(d).resolve()) for d in data], "splits": splits}, keep_row=lambda row: row.get("step", 0) <= s.step, tb_step=s.step, threads=threads)
 
     model = raw
     if world > 1:
@@ -116,27 +180,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
     if tc.compile:
         model = torch.compile(model, dynamic=True)
 
-    writer = None
-    if distributed.is_main():
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(cfgmod.dumps(cfg))
-        from tensorboardX import SummaryWriter
-
-        writer = SummaryWriter(str(out / "tb"), purge_step=step if resume else None)
-
-    def save(epoch: int, batch: int):
-        rng = checkpoint.rng_state(generator)
-        if rank:
-            checkpoint.save(out / "checkpoints" / f"last.rank{rank}.rng.pt", rng)
-            return
-        state = {"kind": "masa-pretrain", "config": cfgmod.to_dict(cfg), "model": raw.state_dict(),
-                 "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict() if scaler else None,
-                 "epoch": epoch, "batch": batch, "step": step, "rng": rng}
-        checkpoint.save(last_ckpt, state, keep_previous=True)
-
-    metrics: dict = {}
-    stopped = False
-    model.train()
+    bar = EpochProgress("pretrain", tc.epochs, start_epoch, enabled=progress and distributed.is_main())
     for epoch in range(start_epoch, tc.epochs):
         batches = epoch_batches(len(dataset), global_batch, tc.seed, epoch)
         first = start_batch if epoch == start_epoch else 0
@@ -144,48 +188,15 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
         loader = DataLoader(dataset, batch_sampler=mine, collate_fn=collate, num_workers=tc.num_workers,
                             generator=torch.Generator().manual_seed(tc.seed), persistent_workers=False,
                             pin_memory=device.type == "cuda")
-        lam = losses.lambda_s(epoch, tc.lambda_s, tc.lambda_ramp_epochs)
-        bar = tqdm(loader, desc=f"epoch {epoch}", disable=None if progress and distributed.is_main() else True, leave=False)
-        tick, tick_step = time.perf_counter(), step
-        for i, batch in enumerate(bar, start=first):
-            lr = learning_rate(epoch + i / len(batches), tc)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            with amp_ctx:
-                loss, parts, keys = compute_losses(model, raw, batch, cfg, generator, lam, device)
-            if not torch.isfinite(loss):
-                raise NonFiniteLoss.at(f"at step {step + 1} (epoch {epoch}, batch {i}: L_m={parts['loss_m'].item():.4g}, "
-                                       f"L_s={parts['loss_s'].item():.4g})",
-                                       [stores.id_of(int(k)) for k in batch["index"]], last_ckpt)
-            optimiser_step(loss, optimizer, scaler)
-            if keys is not None:
-                raw.enqueue(distributed.all_gather(keys))
-            step += 1
-            last_step = (tc.max_steps and step >= tc.max_steps) or (epoch + 1 == tc.epochs and i + 1 == len(batches))
-            if step % tc.log_every == 0 or step == 1 or last_step:  # reductions sync the device: only when logged
-                now = time.perf_counter()
-                metrics = {"step": step, "epoch": epoch, "lr": lr, "lambda_s": lam,
-                           "seq_per_s": global_batch * (step - tick_step) / max(now - tick, 1e-9),
-                           "loss": float(distributed.all_reduce_mean(loss.detach()).item()),
-                           **{k: float(distributed.all_reduce_mean(v).item()) for k, v in parts.items()}}
-                tick, tick_step = now, step
-                bar.set_postfix(L_m=f"{metrics['loss_m']:.3g}", L_s=f"{metrics['loss_s']:.3g}", lam=f"{lam:.3g}",
-                                lr=f"{lr:.2g}", seq_s=f"{metrics['seq_per_s']:.1f}")
-                if writer is not None:
-                    with open(out / "metrics.jsonl", "a") as f:
-                        f.write(json.dumps(metrics) + "\n")
-                    for k in ("loss", "loss_m", "loss_s", "lr", "lambda_s", "seq_per_s"):
-                        writer.add_scalar(f"pretrain/{k}", metrics[k], step)
-            if tc.max_steps and step >= tc.max_steps:
-                save(epoch, i + 1)
-                stopped = True
-                break
+        means, stopped = train_one_epoch(model, raw, s, epoch, first, batches, bar.batches(loader, len(mine)))
+        bar.end_epoch(epoch, {"L_m": means["L_m"], "L_s": means["L_s"]}, means["samples"])
         if stopped:
             break
-        save(epoch + 1, 0)
+        s.save(raw, epoch + 1, 0)
         if rank == 0 and ((epoch + 1) % tc.checkpoint_every == 0 or epoch + 1 == tc.epochs):
-            checkpoint.copy(last_ckpt, last_ckpt.with_name(f"epoch_{epoch + 1:04d}.pt"))
-    if writer is not None:
-        writer.close()
+            checkpoint.copy(run.last, run.last.with_name(f"epoch_{epoch + 1:04d}.pt"))
+    bar.close()
+    run.close()
     distributed.barrier()
-    return metrics
+    distributed.cleanup()
+    return s.metrics
