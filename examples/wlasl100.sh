@@ -22,3 +22,4 @@ for seed in 0 1 2; do
     masa evaluate --checkpoint "$OUT/ft-$name-$seed" --data "$OUT/store" --split test --out "$OUT/eval-$name-$seed" --quiet
   done
 done
+masa runs summary "$OUT"/ft-* "$OUT"/eval-* --csv "$OUT/summary.csv"   # mean ± std over the seeds

@@ -80,6 +80,20 @@ def run_demo(out: Path | str, overrides: list[str] | None = None, progress: bool
     return write_report(out, cfg, results)
 
 
+def machine() -> str:
+    """'AMD EPYC ... , 2 threads': results are identical only on the same CPU kind and threads."""
+    import platform
+
+    import torch
+
+    name = platform.processor() or platform.machine()
+    try:
+        name = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{name}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
 def _confusions(m: dict) -> str:
     top = m.get("top_confusions", [])[:3]
     if not top:
@@ -119,6 +133,9 @@ def write_report(out: Path, cfg: cfgmod.Config, results: dict) -> tuple[Path, st
         f"pre-training {cfg.pretrain.epochs} epochs on all non-test samples without labels; fine-tuning "
         f"{cfg.finetune.epochs} epochs on {cfg.finetune.labels_per_class or 'all'} labelled samples per class.", "",
         *summary, "",
+        f"Run on {machine()}. The same machine, threads and settings give the same figures; another thread count "
+        "or CPU changes the order of floating-point sums, and with 6 labels per class the figures then move by "
+        "several points (`--threads N` fixes the count).", "",
         "P-I: per instance (share of test samples); P-C: per class (the mean of the classes' accuracies). "
         "Differences are in percentage points.", "",
         "## Pre-training", "",
