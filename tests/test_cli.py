@@ -11,8 +11,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_help_lists_every_command():
     out = subprocess.run([sys.executable, "-m", "masa", "--help"], capture_output=True, text=True, check=True).stdout
-    for cmd in ("data", "demo", "pretrain", "finetune", "evaluate", "predict", "export", "fuse", "show"):
+    for cmd in ("data", "demo", "pretrain", "finetune", "evaluate", "predict", "export", "fuse", "show", "runs"):
         assert re.search(rf"^\s+{cmd}\s", out, re.M), cmd
+
+
+def test_every_option_of_every_command_has_help_text():
+    import argparse
+
+    from masa.cli import build_parser
+
+    def walk(parser, name):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, p in action.choices.items():
+                    yield from walk(p, f"{name} {sub}")
+            elif not isinstance(action, argparse._HelpAction):
+                yield f"{name} {'/'.join(action.option_strings) or action.dest}", action.help
+
+    missing = [where for where, text in walk(build_parser(), "masa") if not text]
+    assert not missing, missing
 
 
 def test_wlasl100_import_gives_the_official_counts(wlasl_dir, tmp_path, capsys):

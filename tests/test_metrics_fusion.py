@@ -70,3 +70,23 @@ def test_fuse_files_aligned_by_id(tmp_path):
     np.save(tmp_path / "short.npy", noisy[:10])
     with pytest.raises(ValueError, match="rows"):
         fuse((str(tmp_path / "a_val.npz"), str(tmp_path / "short.npy")), (str(tmp_path / "a_test.npz"), str(tmp_path / "short.npy")))
+
+
+def test_confusion_picture_clusters_confusions_and_keeps_only_confused_classes_when_many(tmp_path):
+    from PIL import Image
+
+    from masa.evaluate.report import cluster_order, write_confusion
+
+    n = 40
+    matrix = np.eye(n, dtype=np.int64) * 5
+    matrix[3, 31], matrix[31, 3], matrix[7, 22] = 4, 2, 1  # 3 and 31 are confused with each other
+    classes = [f"c{i}" for i in range(n)]
+    top = write_confusion(tmp_path / "confusion", matrix, classes, max_shown=30)
+    assert top[:3] == [("c3", "c31", 4), ("c31", "c3", 2), ("c7", "c22", 1)] and len(top) == 3
+    rows = (tmp_path / "confusion_top.csv").read_text().splitlines()
+    assert rows[0] == "true,predicted,count" and rows[1] == "c3,c31,4"
+    assert len((tmp_path / "confusion.csv").read_text().splitlines()) == n + 1  # every class in the table
+    write_confusion(tmp_path / "all", matrix, classes, max_shown=50)
+    assert Image.open(tmp_path / "confusion.png").size[0] < Image.open(tmp_path / "all.png").size[0]  # 30 drawn, not 40
+    order = list(cluster_order(matrix[np.ix_([0, 3, 5, 31], [0, 3, 5, 31])]))
+    assert abs(order.index(1) - order.index(3)) == 1  # the confused pair side by side

@@ -403,7 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("export", help="a model that runs without masa (ONNX or TorchScript)")
     ex.add_argument("--checkpoint", required=True, type=Path, help="a release folder or fine-tuning run directory")
-    ex.add_argument("--format", required=True, choices=("onnx", "torchscript"))
+    ex.add_argument("--format", required=True, choices=("onnx", "torchscript"),
+                    help="onnx (needs masa[export]) or torchscript")
     ex.add_argument("--out", type=Path, help="output file (default: beside the checkpoint)")
     ex.set_defaults(func=cmd_export)
 
@@ -417,7 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sh = sub.add_parser("show", help="render a sign as a skeleton animation (GIF)")
     sh.add_argument("target", help="a pose file, or STORE:SAMPLE (id or index)")
-    sh.add_argument("--out", required=True, type=Path)
+    sh.add_argument("--out", required=True, type=Path, help="the GIF to write")
     sh.add_argument("--masks", action="store_true", help="mark the frames each masking strategy would mask")
     sh.add_argument("--format", help="importer format of a pose file (default: from the file name)")
     sh.add_argument("--image-size", type=_size, help="frame size WxH when the file does not say")
