@@ -438,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     rplot.add_argument("--out", required=True, type=Path, help="the PNG to write")
     rplot.set_defaults(func=cmd_runs_plot)
 
-    demo = sub.add_parser("demo", help="the whole pipeline on the embedded synthetic data (~10 min on 2 cores)")
+    demo = sub.add_parser("demo", help="the whole pipeline on the embedded synthetic data (about 9 min on 2 CPU cores)")
     demo.add_argument("--out", default="runs/demo", type=Path, help="where the demo's runs and report.md go")
     demo.add_argument("--set", action="append", metavar="KEY=VALUE", help="e.g. pretrain.epochs=10 for a quicker run")
     demo.add_argument("--overwrite", action="store_true", help="replace an earlier demo in --out")

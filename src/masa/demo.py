@@ -30,9 +30,10 @@ PRESET = "small-data"  # the recipe that measured best on the real sets (docs/re
 DEMO = ["finetune.labels_per_class=6", "finetune.hand_swap=true"]
 OUTPUTS = ("store", "pretrain", "finetune-pretrained", "finetune-scratch", "eval-pretrained", "eval-scratch",
            "report.md", "pretrain_losses.png", "finetune_accuracy.png")
-# Share of the demo's time each step took (2 idle cores, 2026-11-23): the overall ETA.
-STEPS = (("synthetic signs", 0.01), ("pre-training", 0.56), ("fine-tuning pretrained", 0.21),
-         ("evaluating pretrained", 0.005), ("fine-tuning scratch", 0.21), ("evaluating scratch", 0.005))
+# Share of the demo's time each step took (fresh clone, AMD EPYC, 1 thread, 2026-11-23: 8 min 40 s):
+# the overall ETA.
+STEPS = (("synthetic signs", 0.004), ("pre-training", 0.852), ("fine-tuning pretrained", 0.063),
+         ("evaluating pretrained", 0.006), ("fine-tuning scratch", 0.073), ("evaluating scratch", 0.002))
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -91,7 +92,8 @@ def machine() -> str:
         name = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{name}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    n = torch.get_num_threads()
+    return f"{name}, {n} thread{'s' if n != 1 else ''}, torch {torch.__version__}"
 
 
 def _confusions(m: dict) -> str:
