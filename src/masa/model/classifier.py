@@ -1,7 +1,6 @@
 """The sign classifier: the pre-trained embedding, encoder and pooling plus a linear layer."""
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from masa.config import ModelConfig
