@@ -26,6 +26,18 @@ def pose_samples():
     return need(POSE_SAMPLES)
 
 
+def write_synth_store(path: Path, overrides: list[str]) -> Path:
+    """The synthetic corpus with `overrides` (synth.* and normalise.*) imported as a store at `path`."""
+    from masa.config import resolve
+    from masa.data.ingest import import_samples
+    from masa.data.synth import synthesise
+
+    cfg = resolve(overrides=overrides)
+    sources, labels = synthesise(cfg.synth)
+    import_samples(sources, path, cfg.normalise, labels, progress=False)
+    return path
+
+
 def hand_points(centre, size, rng=None):
     """21 plausible hand joints around a centre, spread over `size` pixels."""
     rng = rng or np.random.default_rng(0)

@@ -9,12 +9,11 @@ from torch import nn
 from masa import release
 from masa.cli import main
 from masa.config import ModelConfig, resolve
-from masa.data.ingest import import_samples
-from masa.data.synth import synthesise
 from masa.model import backbones
 from masa.model.backbones import BACKBONES, build_classifier
 from masa.train.finetune import finetune
 from tests.test_models import grads_missing, poses
+from tests.conftest import write_synth_store
 
 SYNTH = ["synth.num_classes=4", "synth.num_signers=6", "synth.val_signers=1", "synth.test_signers=1",
          "synth.min_frames=24", "synth.max_frames=36", "synth.repeats=4"]
@@ -55,9 +54,7 @@ def test_unknown_backbone_is_named():
 @pytest.fixture(scope="module")
 def pairs_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("pairs")
-    cfg = resolve(["tiny"], SYNTH)
-    sources, labels = synthesise(cfg.synth)
-    import_samples(sources, root / "store", cfg.normalise, labels, progress=False)
+    write_synth_store(root / "store", SYNTH)
     return root
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from masa.cli import main
 from masa.data.store import PoseStore
+from tests.conftest import write_synth_store
 
 
 def holistic(t=8, seed=0, hands=True):
@@ -273,16 +274,9 @@ def test_a_damaged_store_is_named_on_opening(poses, tmp_path, capsys, how, expec
 # --- checkpoints and training -----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def synth_store(tmp_path_factory):
-    from masa.config import resolve
-    from masa.data.ingest import import_samples
-    from masa.data.synth import synthesise
-
-    cfg = resolve(overrides=["synth.num_classes=4", "synth.num_signers=3", "synth.val_signers=1",
-                             "synth.test_signers=1", "synth.min_frames=20", "synth.max_frames=30"])
-    sources, labels = synthesise(cfg.synth)
-    path = tmp_path_factory.mktemp("synth") / "store"
-    import_samples(sources, path, cfg.normalise, labels, progress=False)
-    return path
+    return write_synth_store(tmp_path_factory.mktemp("synth") / "store",
+                             ["synth.num_classes=4", "synth.num_signers=3", "synth.val_signers=1",
+                              "synth.test_signers=1", "synth.min_frames=20", "synth.max_frames=30"])
 
 
 PRETRAIN = ["--preset", "tiny", "--quiet", "--set", "pretrain.batch_size=4", "--set", "pretrain.queue_size=8",

@@ -11,10 +11,9 @@ import torch
 from masa import losses
 from masa.cli import main
 from masa.config import resolve
-from masa.data.ingest import import_samples
-from masa.data.synth import synthesise
 from masa.train import checkpoint
 from masa.train.pretrain import NonFiniteLoss, pretrain
+from tests.conftest import write_synth_store
 
 SMALL = ["synth.num_classes=4", "synth.num_signers=3", "synth.val_signers=0", "synth.test_signers=1",
          "synth.min_frames=20", "synth.max_frames=30"]
@@ -22,11 +21,7 @@ SMALL = ["synth.num_classes=4", "synth.num_signers=3", "synth.val_signers=0", "s
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    cfg = resolve(overrides=SMALL)
-    sources, labels = synthesise(cfg.synth)
-    path = tmp_path_factory.mktemp("pre") / "store"
-    import_samples(sources, path, cfg.normalise, labels, progress=False)
-    return path  # 24 train samples, 12 test
+    return write_synth_store(tmp_path_factory.mktemp("pre") / "store", SMALL)  # 24 train samples, 12 test
 
 
 def tiny(*extra):
@@ -67,6 +62,18 @@ def test_resume_gives_the_same_losses(store, tmp_path):
     qa = checkpoint.load(full / "checkpoints" / "last.pt")["model"]["queue"]
     qb = checkpoint.load(part / "checkpoints" / "last.pt")["model"]["queue"]
     torch.testing.assert_close(qa, qb)
+
+
+def test_resume_from_a_stop_at_the_end_of_an_epoch(store, tmp_path):
+    """max_steps = one epoch's batches leaves a checkpoint after the epoch's last batch: the
+    resumed epoch has no batch left and the run goes on with the next one."""
+    full, part = tmp_path / "full", tmp_path / "part"
+    pretrain(tiny("pretrain.max_steps=5", "pretrain.log_every=1"), [store], full, progress=False)
+    pretrain(tiny("pretrain.max_steps=3", "pretrain.log_every=1"), [store], part, progress=False)  # 24 / 8 = 3
+    pretrain(tiny("pretrain.max_steps=5", "pretrain.log_every=1"), [store], part, resume=True, progress=False)
+    a, b = read_metrics(full), read_metrics(part)
+    assert [m["step"] for m in b] == [1, 2, 3, 4, 5]
+    assert [m["loss"] for m in b] == pytest.approx([m["loss"] for m in a], rel=1e-5)
 
 
 def test_non_finite_loss_stops_the_run_naming_the_step(store, tmp_path, monkeypatch):

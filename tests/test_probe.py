@@ -10,6 +10,7 @@ from masa.data.ingest import import_samples
 from masa.data.synth import synthesise
 from masa.evaluate.probe import knn, linear_probe
 from masa.train.pretrain import pretrain
+from tests.conftest import write_synth_store
 
 SYNTH = ["synth.num_classes=6", "synth.num_signers=8", "synth.val_signers=1", "synth.test_signers=2",
          "synth.min_frames=24", "synth.max_frames=36", "synth.repeats=3"]
@@ -41,8 +42,7 @@ def one_thread():
 
 def test_probe_beats_chance_and_a_random_encoder(tmp_path, capsys, one_thread):
     cfg = resolve(["tiny"], SYNTH + PRE)
-    sources, labels = synthesise(cfg.synth)
-    import_samples(sources, tmp_path / "store", cfg.normalise, labels, progress=False)
+    write_synth_store(tmp_path / "store", SYNTH)
     pretrain(cfg, [tmp_path / "store"], tmp_path / "pre", progress=False)
     out = tmp_path / "probe.json"
     assert main(["probe", "--checkpoint", str(tmp_path / "pre"), "--data", str(tmp_path / "store"), "--out", str(out)]) == 0

@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 from masa.cli import main
-from masa.config import resolve
-from masa.data.ingest import import_samples
-from masa.data.synth import synthesise
+from tests.conftest import write_synth_store
 
 SYNTH = ["synth.num_classes=4", "synth.num_signers=3", "synth.val_signers=1", "synth.test_signers=1",
          "synth.min_frames=20", "synth.max_frames=30"]
@@ -20,11 +18,7 @@ FT = ["--preset", "tiny", "--set", "finetune.batch_size=8", "--set", "finetune.n
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("day")
-    cfg = resolve(["tiny"], SYNTH)
-    sources, labels = synthesise(cfg.synth)
-    import_samples(sources, root / "store", cfg.normalise, labels, progress=False)
-    return root / "store"
+    return write_synth_store(tmp_path_factory.mktemp("day") / "store", SYNTH)
 
 
 @pytest.fixture(scope="module")

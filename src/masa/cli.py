@@ -27,9 +27,8 @@ def _config(args, default_preset: str | None = None) -> cfgmod.Config:
     from the run's own config.json instead of the defaults and the default preset."""
     presets = [p for text in (getattr(args, "preset", None) or []) for p in text.split(",") if p]
     overrides = list(getattr(args, "set", None) or [])
-    section = {"pretrain": "pretrain", "finetune": "finetune"}.get(args.command)
-    if section and getattr(args, "threads", None) is not None:
-        overrides.append(f"{section}.threads={args.threads}")
+    if args.command in ("pretrain", "finetune") and args.threads is not None:  # the command's own section
+        overrides.append(f"{args.command}.threads={args.threads}")
     try:
         if getattr(args, "resume", False):
             return settings.for_resume(args.out, presets, overrides, getattr(args, "config", None) or [])

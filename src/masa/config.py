@@ -297,9 +297,11 @@ def flatten(data: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def resolve(presets: list[str] | None = None, overrides: list[str] | None = None, files: list[str] | None = None) -> Config:
-    """Defaults, then each named preset in order, then config files (JSON), then `key=value` overrides."""
-    cfg = Config()
+def resolve(presets: list[str] | None = None, overrides: list[str] | None = None, files: list[str] | None = None,
+            base: Config | None = None) -> Config:
+    """Defaults (or `base`, e.g. a run's saved config), then each named preset in order, then
+    config files (JSON), then `key=value` overrides."""
+    cfg = base if base is not None else Config()
     for name in presets or []:
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")

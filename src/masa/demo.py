@@ -10,7 +10,6 @@ An earlier demo in the same folder is never replaced without `overwrite=True`.
 """
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from masa.data.ingest import import_samples
 from masa.data.synth import synthesise
 from masa.evaluate import report
 from masa.evaluate.evaluate import evaluate
+from masa.files import read_jsonl
 from masa.train.finetune import finetune
 from masa.train.pretrain import pretrain
 from masa.train.progress import clock
@@ -34,10 +34,6 @@ OUTPUTS = ("store", "pretrain", "finetune-pretrained", "finetune-scratch", "eval
 # the overall ETA.
 STEPS = (("synthetic signs", 0.004), ("pre-training", 0.852), ("fine-tuning pretrained", 0.063),
          ("evaluating pretrained", 0.006), ("fine-tuning scratch", 0.073), ("evaluating scratch", 0.002))
-
-
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def clear(out: Path, overwrite: bool):
@@ -105,14 +101,14 @@ def _confusions(m: dict) -> str:
 
 def write_report(out: Path, cfg: cfgmod.Config, results: dict) -> tuple[Path, str]:
     """-> (report.md, its verdict and metrics table as text)."""
-    pre = _jsonl(out / "pretrain" / "metrics.jsonl")[1:]  # step 1 compares with a random queue: L_s ~ 0
+    pre = read_jsonl(out / "pretrain" / "metrics.jsonl")[1:]  # step 1 compares with a random queue: L_s ~ 0
     report.plot_curves(out / "pretrain_losses.png", {
         "L_m / its first value": ([r["step"] for r in pre], [r["loss_m"] / max(pre[0]["loss_m"], 1e-9) for r in pre]),
         "L_s": ([r["step"] for r in pre], [r["loss_s"] for r in pre]),
     }, "pre-training losses", "loss", "optimiser step")
     series = {}
     for name in results:
-        rows = _jsonl(out / f"finetune-{name}" / "metrics.jsonl")
+        rows = read_jsonl(out / f"finetune-{name}" / "metrics.jsonl")
         series[f"{name} (val top-1)"] = ([r["epoch"] + 1 for r in rows], [r.get("val_top1", r["train_top1"]) for r in rows])
     report.plot_curves(out / "finetune_accuracy.png", series, "fine-tuning", "validation top-1", "epoch")
     a, b = results["pretrained"], results["scratch"]

@@ -1,6 +1,7 @@
 """Where a job runs: the torch device and the number of CPU threads."""
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
@@ -35,6 +36,7 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+@functools.cache  # decided once per process, so that the jobs of one process (a demo, a test session) agree
 def auto_threads() -> int:
     """The cores this process may use less the machine's current load, at least 1: on a machine
     that others are using, torch's default (every core) ran 1.5-3x slower than one thread."""

@@ -1,6 +1,7 @@
-"""Folders that are written in full, then renamed into place."""
+"""Files and folders: folders written in full then renamed into place, JSON-lines files."""
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -14,3 +15,11 @@ def temp_dir(parent: Path, name: str) -> Path:
     os.umask(umask)
     path.chmod(0o777 & ~umask)
     return path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The objects of a JSON-lines file (metrics.jsonl); [] when it does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

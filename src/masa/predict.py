@@ -33,13 +33,12 @@ def _samples(paths, fmt, options):
 
 def missing_parts(frames, trained: dict[str, float]) -> str | None:
     """A warning when the input has no joint of a part the model mostly saw in training."""
-    seen = part_frames(frames)
-    absent = [f"{name.replace('_', ' ')} (in {trained[name]:.0%} of its training frames)"
-              for name, n in seen.items() if n == 0 and trained.get(name, 0) > 0.5]
-    if absent:
-        return f"this input has no {' or '.join(a.split(' (')[0] for a in absent)} joints, which the model was " \
-               f"trained with: {', '.join(absent)}; expect lower accuracy"
-    return None
+    absent = [name for name, n in part_frames(frames).items() if n == 0 and trained.get(name, 0) > 0.5]
+    if not absent:
+        return None
+    names = " or ".join(name.replace("_", " ") for name in absent)
+    shares = ", ".join(f"{name.replace('_', ' ')} in {trained[name]:.0%} of its training frames" for name in absent)
+    return f"this input has no {names} joints, which the model was trained with ({shares}); expect lower accuracy"
 
 
 @torch.inference_mode()  # no autograd bookkeeping: ~10 % faster than no_grad for one sign

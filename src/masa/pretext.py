@@ -11,7 +11,7 @@ import torch
 
 from masa import skeleton as sk
 
-PART_SLICES = (sk.RIGHT_HAND, sk.LEFT_HAND, sk.BODY)
+PART_SLICES = tuple(sk.PARTS.values())  # right hand, left hand, body
 
 
 def shifted(x, valid, k: int):

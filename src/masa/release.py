@@ -22,6 +22,7 @@ from safetensors.torch import load_file, save_file
 from masa import config as cfgmod
 from masa.files import temp_dir
 from masa.model.backbones import build_classifier
+from masa.train.rundir import run_kind
 
 FORMAT = "masa-classifier"
 
@@ -58,11 +59,9 @@ def locate(path: Path | str) -> Path:
         return path
     if (path / "release" / "model.safetensors").exists():
         return path / "release"
-    if (path / "checkpoints").is_dir() and (path / "metrics.jsonl").exists():
-        first = (path / "metrics.jsonl").read_text().split("\n", 1)[0]
-        if '"step"' in first:
-            raise ValueError(f"{path} is a pre-training run: it has an encoder but no classifier; "
-                             f"fine-tune it first (masa finetune --init {path} ...) and give that run")
+    if run_kind(path) == "pretrain":
+        raise ValueError(f"{path} is a pre-training run: it has an encoder but no classifier; "
+                         f"fine-tune it first (masa finetune --init {path} ...) and give that run")
     raise FileNotFoundError(f"{path}: no model.safetensors here or in {path / 'release'}; "
                             "give a release folder or a fine-tuning run directory")
 

@@ -59,14 +59,7 @@ def saved_config(run: Path | str) -> cfgmod.Config:
 
 def for_resume(run: Path | str, presets: list[str], overrides: list[str], files: list[str] | None = None) -> cfgmod.Config:
     """The run's saved settings with the command line's presets, files and --set on top."""
-    cfg = saved_config(run)
-    for name in presets:
-        if name not in cfgmod.PRESETS:
-            raise ValueError(f"unknown preset {name!r}; known: {', '.join(cfgmod.PRESETS)}")
-        cfgmod.apply_overrides(cfg, cfgmod.PRESETS[name])
-    for path in files or []:
-        cfgmod.apply_overrides(cfg, cfgmod.flatten(json.loads(Path(path).read_text())))
-    return cfgmod.check(cfgmod.apply_overrides(cfg, overrides))
+    return cfgmod.resolve(presets, overrides, files, base=saved_config(run))
 
 
 def resume_changes(run: Path | str, cfg: cfgmod.Config, section: str) -> dict[str, tuple]:

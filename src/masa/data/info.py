@@ -5,35 +5,47 @@ from collections import Counter
 
 import numpy as np
 
+import torch
+
 from masa.data.store import PoseStore
-from masa.skeleton import LEFT_HAND, PARTS, RIGHT_HAND
+from masa.pretext import part_presence
+from masa.skeleton import PARTS
+
+
+def parts_present(frames: np.ndarray) -> np.ndarray:
+    """(T, 49, 3) -> (T, 3) bool: whether right hand, left hand, body (skeleton.PARTS order) have
+    a detected joint; the same rule as the model's part presence."""
+    return part_presence(torch.from_numpy(np.ascontiguousarray(frames[..., 2]))).numpy()
+
+
+def frame_presence(store: PoseStore, chunk: int = 1 << 18) -> np.ndarray:
+    """parts_present over every frame of the store, (F, 3) bool, read in chunks: a large store
+    does not fit in memory."""
+    frames = store.frames
+    return np.concatenate([parts_present(frames[i : i + chunk]) for i in range(0, len(frames), chunk)] or
+                          [np.zeros((0, len(PARTS)), bool)])
 
 
 def part_frames(frames: np.ndarray) -> dict[str, int]:
     """(T, 49, 3) -> {part: frames in which it has a detected joint}."""
-    return {name: int((frames[:, joints, 2] > 0).any(axis=1).sum()) for name, joints in PARTS.items()}
+    return dict(zip(PARTS, parts_present(frames).sum(0).tolist()))
 
 
 def part_shares(store: PoseStore, idx) -> dict[str, float]:
     """The share of the samples' frames in which each part (right_hand, left_hand, body) was
     detected: what a model trained on them expects to see."""
-    total, seen = 0, dict.fromkeys(PARTS, 0)
-    for i in idx:
-        frames, _ = store[int(i)]
-        total += len(frames)
-        for name, n in part_frames(frames).items():
-            seen[name] += n
-    return {name: round(n / max(total, 1), 4) for name, n in seen.items()}
+    lengths = store.lengths[idx]
+    rows = np.repeat(store.offsets[idx] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    seen = frame_presence(store)[rows].sum(0)
+    return {name: round(int(n) / max(len(rows), 1), 4) for name, n in zip(PARTS, seen)}
 
 
 def summarise(store: PoseStore) -> dict:
     """Counts per split and class, length statistics and missing-hand ratios."""
-    frames, chunk = store.frames, 1 << 20  # read in chunks: a large store does not fit in memory
-    right = left = either = 0
-    for start in range(0, len(frames), chunk):
-        conf = frames[start : start + chunk, :, 2]
-        r, l_ = (conf[:, RIGHT_HAND] > 0).any(axis=1), (conf[:, LEFT_HAND] > 0).any(axis=1)
-        right, left, either = right + int(r.sum()), left + int(l_.sum()), either + int((r | l_).sum())
+    present = frame_presence(store)
+    right, left = int(present[:, 0].sum()), int(present[:, 1].sum())
+    either = int((present[:, 0] | present[:, 1]).sum())
+    frames = store.frames
     n = max(len(frames), 1)
     lengths = store.lengths
     per_split = Counter(s or "(none)" for s in store.splits)

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from masa.files import read_jsonl
 from masa.settings import flat
+from masa.train.rundir import run_kind
 
 IGNORED = ("pretrain.seed", "finetune.seed", "pretrain.threads", "finetune.threads", "pretrain.device",
            "finetune.device", "pretrain.num_workers", "finetune.num_workers", "synth.")
@@ -26,23 +28,18 @@ FIGURES = {"finetune": ("best_val_top1", "final_train_top1", "final_loss", "test
            "pretrain": ("final_loss_m", "final_loss_s", "steps", "minutes")}
 
 
-def _rows(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def read_run(path: Path | str) -> dict:
     """-> {'path', 'kind', 'settings' (flat), 'started_on' (run.json), 'rows', 'figures', 'best_epoch'}."""
     path = Path(path)
     if not (path / "config.json").exists():
         raise FileNotFoundError(f"{path} is not a training run (no config.json)")
     settings = flat(json.loads((path / "config.json").read_text()))
-    rows = _rows(path / "metrics.jsonl")
+    rows = read_jsonl(path / "metrics.jsonl")
     if not rows:
         raise ValueError(f"{path} has no metrics.jsonl lines yet: nothing to summarise")
     started = json.loads((path / "run.json").read_text()) if (path / "run.json").exists() else {}
-    kind = "pretrain" if "step" in rows[0] else "finetune"
+    started.pop("kind", None)
+    kind = run_kind(path)
     last = rows[-1]
     figures: dict[str, float] = {"minutes": last["time"] / 60} if "time" in last else {}
     best_epoch = None
@@ -131,7 +128,7 @@ def format_runs(runs: list[dict]) -> str:
 def format_table(groups: list[dict], csv_out: bool = False) -> str:
     """mean ± std over each setup's runs, as Markdown (or CSV: mean and std columns). Accuracies
     are in %."""
-    figures = [f for f in dict.fromkeys(f for g in groups for f in g["mean"])]
+    figures = list(dict.fromkeys(f for g in groups for f in g["mean"]))
     if csv_out:
         buf = io.StringIO()
         w = csv.writer(buf)

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from masa.files import read_jsonl
+
 log = logging.getLogger(__name__)
 
 
@@ -101,17 +103,16 @@ def load_for_resume(last: Path) -> tuple[dict, Path]:
     raise CheckpointError("no intact checkpoint to resume from: " + "; ".join(damaged))
 
 
-def truncate_metrics(path: Path, keep) -> None:
+def truncate_metrics(path: Path, keep) -> list[dict]:
     """Drop the metric lines written after the checkpoint a run resumes from (`keep(row)` says
-    which stay), so that a resumed run's metrics.jsonl has each step once."""
-    if not path.exists():
-        return
-    rows = [line for line in path.read_text().splitlines() if line.strip()]
-    kept = [line for line in rows if keep(json.loads(line))]
+    which stay), so that a resumed run's metrics.jsonl has each step once; -> the rows kept."""
+    rows = read_jsonl(path)
+    kept = [row for row in rows if keep(row)]
     if len(kept) != len(rows):
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text("".join(line + "\n" for line in kept))
+        tmp.write_text("".join(json.dumps(row) + "\n" for row in kept))
         os.replace(tmp, path)
+    return kept
 
 
 def rng_state(generator: torch.Generator | None = None) -> dict:

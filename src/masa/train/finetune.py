@@ -20,10 +20,10 @@ from masa import release, settings
 from masa.data.dataset import ClipDataset, collate_clips
 from masa.data.info import part_shares
 from masa.data.store import PoseStore
+from masa.device import set_threads
 from masa.evaluate.scores import batch_inputs, predict
 from masa.model.backbones import build_classifier
 from masa.train import checkpoint, distributed
-from masa.device import set_threads
 from masa.train.amp import autocast_for, optimiser_step
 from masa.train.errors import NonFiniteLoss
 from masa.train.progress import EpochProgress

@@ -88,13 +88,13 @@ class PretrainState:
 
 
 def train_one_epoch(model, raw, s: PretrainState, epoch: int, first: int, batches: list, loader) -> tuple[dict, bool]:
-    """Batches `first`... of epoch `epoch` -> ({'loss_m', 'loss_s', 'samples'} means over the
-    epoch, whether max_steps stopped it). Logs every `log_every` steps."""
+    """Batches `first`... of epoch `epoch` -> ({'L_m', 'L_s'}: means over these batches, and
+    'samples'; whether max_steps stopped it). Logs every `log_every` steps."""
     tc = s.cfg.pretrain
     global_batch = tc.batch_size * s.world
     lam = losses.lambda_s(epoch, tc.lambda_s, tc.lambda_ramp_epochs)
     sums = torch.zeros(2, device=s.device)  # L_m, L_s summed on the device, read once per epoch
-    tick, tick_step, done = time.perf_counter(), s.step, 0
+    tick, tick_step, done, stop = time.perf_counter(), s.step, 0, False  # a resume at an epoch's end has no batch
     model.train()
     for i, batch in enumerate(loader, start=first):
         lr = learning_rate(epoch + i / len(batches), tc)

@@ -2,7 +2,8 @@
 
     RUN/
       config.json      the resolved settings (resume reads them back: masa.settings)
-      run.json         what the run started from: its data and initial weights
+      run.json         what kind of run it is (pretrain | finetune) and what it started from: its data
+                       and initial weights
       history.jsonl    settings changed on resume, one line per resume
       metrics.jsonl    one JSON line per logged step (pretrain) or epoch (finetune)
       tb/              TensorBoard events of the same numbers
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from masa import config as cfgmod
 from masa import settings
+from masa.files import read_jsonl
 from masa.train import checkpoint
 
 
@@ -26,6 +28,7 @@ class RunDir:
         """Refuses to overwrite a run, to resume nothing, or to resume under settings that change
         the model or its data (masa.settings.resume_changes)."""
         self.path = Path(path)
+        self.section = section
         self.resume = resume
         self.writer = writer
         self.last = checkpoint.last_of_run(self.path, resume)
@@ -46,13 +49,12 @@ class RunDir:
             return
         settings.record_resume(self.path, self.changes)
         if self.resume and keep_row is not None:
-            checkpoint.truncate_metrics(self.metrics, keep_row)
-            rows = self.rows()
+            rows = checkpoint.truncate_metrics(self.metrics, keep_row)
             self._elapsed_before = rows[-1].get("time", 0.0) if rows else 0.0
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / "config.json").write_text(cfgmod.dumps(cfg))
         if not self.resume or not (self.path / "run.json").exists():
-            (self.path / "run.json").write_text(json.dumps(started_on, indent=2))
+            (self.path / "run.json").write_text(json.dumps({"kind": self.section, **started_on}, indent=2))
         from tensorboardX import SummaryWriter
 
         self._tb = SummaryWriter(str(self.path / "tb"), purge_step=tb_step if self.resume else None)
@@ -72,11 +74,16 @@ class RunDir:
             if k not in ("epoch", "step", "time", "threads") and isinstance(v, (int, float)):
                 self._tb.add_scalar(f"{prefix}/{k}", v, step)
 
-    def rows(self) -> list[dict]:
-        if not self.metrics.exists():
-            return []
-        return [json.loads(line) for line in self.metrics.read_text().splitlines() if line.strip()]
-
     def close(self):
         if self._tb is not None:
             self._tb.close()
+
+
+def run_kind(path: Path | str) -> str | None:
+    """'pretrain' or 'finetune' for a run folder (from run.json; runs written before it had one
+    are told by their first metrics line), None for anything else."""
+    path = Path(path)
+    if (path / "run.json").exists():
+        return json.loads((path / "run.json").read_text()).get("kind")
+    rows = read_jsonl(path / "metrics.jsonl")[:1]
+    return ("pretrain" if "step" in rows[0] else "finetune") if rows else None
