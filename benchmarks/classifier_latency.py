@@ -26,8 +26,9 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).parent))
 from common import base_parser, setup, sync  # noqa: E402
 
+from masa.config import ModelConfig  # noqa: E402
 from masa.export import FramesToLogits, example_input, write_onnx  # noqa: E402
-from masa.model.registry import create_model  # noqa: E402
+from masa.model.registry import build_classifier  # noqa: E402
 
 
 def best_median(fn, device, repeats: int, rounds: int) -> float:
@@ -73,7 +74,7 @@ def main():
     device = setup(args)
     print(f"{'size':<6} {'params':>10} {'GFLOP':>6} {'runtime':>12} {'1 x ' + str(args.frames) + ' frames':>16} {'batch ' + str(args.batch) + ' seq/s':>16}")
     for size in args.sizes:
-        model = FramesToLogits(create_model(size, "classifier", num_classes=args.classes)).eval().to(device)
+        model = FramesToLogits(build_classifier(ModelConfig(size=size), args.classes)).eval().to(device)
         one = example_input(args.frames, batch=1).to(device)
         many = example_input(args.frames, batch=args.batch).to(device)
         with torch.no_grad(), FlopCounterMode(display=False) as counter:

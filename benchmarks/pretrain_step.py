@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import base_parser, matmul_flops, setup, sync  # noqa: E402
 
 from masa.config import resolve  # noqa: E402
-from masa.model.registry import create_model  # noqa: E402
+from masa.model.registry import build_pretrainer  # noqa: E402
 from masa.train.amp import autocast_for, optimiser_step  # noqa: E402
 from masa.train.pretrain import compute_losses  # noqa: E402
 
@@ -45,7 +45,7 @@ def peak_memory_mb(device) -> float:
 
 def measure(size: str, B: int, T: int, device, args) -> dict:
     cfg = resolve(args.preset, [f"model.size={size}", "pretrain.queue_size=6144", f"pretrain.amp={args.amp}"])
-    model = create_model(size, "pretrainer", model_cfg=cfg.model, pretrain_cfg=cfg.pretrain, pretext_cfg=cfg.pretext).to(device)
+    model = build_pretrainer(cfg).to(device)
     if args.compile:
         step_model = torch.compile(model, dynamic=True)
     else:

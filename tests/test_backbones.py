@@ -1,6 +1,8 @@
 """Classifier backbones by name: every one forward and backward, padding, learning what a
 static-pose model cannot, and a toy backbone through fine-tuning, evaluation, prediction and
 export by one registry line."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -9,11 +11,12 @@ from torch import nn
 from masa import release
 from masa.cli import main
 from masa.config import ModelConfig, resolve
-from masa.model import backbones
-from masa.model.backbones import BACKBONES, build_classifier
+from masa.model import registry
+from masa.model.registry import BACKBONES, build_classifier
 from masa.train.finetune import finetune
 from tests.test_models import grads_missing, poses
 from tests.conftest import write_synth_store
+from tests.test_bad_input import holistic
 
 SYNTH = ["synth.num_classes=4", "synth.num_signers=6", "synth.val_signers=1", "synth.test_signers=1",
          "synth.min_frames=24", "synth.max_frames=36", "synth.repeats=4"]
@@ -97,13 +100,21 @@ def test_a_new_backbone_is_one_registry_line(pairs_store, tmp_path, monkeypatch,
     assert isinstance(model, MeanPool) and meta["model"]["backbone"] == "toy"
     assert main(["evaluate", "--checkpoint", str(run), "--data", str(pairs_store / "store"), "--out",
                  str(tmp_path / "eval"), "--quiet"]) == 0
+    capsys.readouterr()
+    pose = tmp_path / "sign.npy"
+    np.save(pose, holistic(t=20))
+    assert main(["predict", "--checkpoint", str(run), str(pose), "--format", "mediapipe-holistic",
+                 "--image-size", "640x480", "--json"]) == 0
+    predicted = json.loads(capsys.readouterr().out)
+    assert len(predicted) == 1 and len(predicted[0]["top"]) == 4  # every class of the pairs corpus
+    assert sum(t["probability"] for t in predicted[0]["top"]) == pytest.approx(1, abs=1e-4)
     from masa.data.store import PoseStore
     from masa.export import FramesToLogits, export
 
     path = export(run, "torchscript", tmp_path / "toy.pt")
     frames = torch.from_numpy(PoseStore(pairs_store / "store")[0][0][:8][None])
     torch.testing.assert_close(torch.jit.load(str(path))(frames), FramesToLogits(model)(frames))
-    assert backbones.build_classifier(ModelConfig(backbone="toy", size="tiny"), 3).fc.out_features == 3
+    assert registry.build_classifier(ModelConfig(backbone="toy", size="tiny"), 3).fc.out_features == 3
 
 
 def test_init_with_a_baseline_is_refused(pairs_store, tmp_path):

@@ -425,7 +425,7 @@ def test_predict_never_ranks_nan_scores(synth_store, poses, tmp_path, monkeypatc
 def test_stores_and_releases_respect_the_umask(poses, tmp_path):
     from masa import release
     from masa.config import resolve
-    from masa.model.backbones import build_classifier
+    from masa.model.registry import build_classifier
 
     cfg = resolve(["tiny"], ["model.backbone=tcn"])
     old = os.umask(0o022)

@@ -43,7 +43,7 @@ def test_every_preset_resolves_and_small_data_sets_what_won():
 
 def test_fine_tuning_schedules_and_encoder_learning_rate():
     from masa.config import FinetuneConfig, ModelConfig
-    from masa.model.backbones import build_classifier
+    from masa.model.registry import build_classifier
     from masa.train.finetune import make_optimizer
     from masa.train.schedule import finetune_rate
 

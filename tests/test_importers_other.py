@@ -8,6 +8,7 @@ from masa.poses import ImportOptions, PoseError, find_samples, read_pose
 from masa.poses.hands import assign_hands
 from masa.poses.npz_layout import read_layout
 from masa.skeleton import BODY, JOINT_INDEX, LEFT_HAND, RIGHT_HAND
+from tests.conftest import write_json
 
 ix = JOINT_INDEX
 T = 5
@@ -209,3 +210,19 @@ def test_layout_errors_are_clear(tmp_path):
         read_layout(tmp_path / "bad.json")
     with pytest.raises(ValueError, match="layout"):
         list(find_samples(tmp_path, "npz"))
+
+
+def test_the_format_is_guessed_from_the_importers_own_names(tmp_path):
+    from masa.poses import FORMATS, guess_format
+
+    for name, fmt in (("a.pose", "pose"), ("a.parquet", "mediapipe-holistic"), ("a.json", "coco-wholebody"),
+                      ("a.pkl", "coco-wholebody"), ("clip_000000000001_keypoints.json", "openpose")):
+        assert guess_format(tmp_path / name) == fmt
+        assert any(name.endswith(s) for s in FORMATS[fmt].suffixes)  # and that format reads it
+    folder = tmp_path / "frames"
+    for i in range(3):
+        write_json(folder / f"clip_{i:012d}_keypoints.json", {"people": []})
+    assert guess_format(folder) == "openpose"
+    for name in ("a.npy", "a.npz"):  # several formats read arrays: the user must say which
+        with pytest.raises(ValueError, match="give --format"):
+            guess_format(tmp_path / name)

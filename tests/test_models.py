@@ -4,8 +4,14 @@ import pytest
 import torch
 
 from masa import pretext
-from masa.config import ModelConfig, PretextConfig, PretrainConfig
-from masa.model.registry import SIZES, create_model
+from masa.config import Config, ModelConfig, PretrainConfig
+from masa.inputs import PART_SLICES, part_presence
+from masa.model.registry import build_classifier, build_pretrainer
+from masa.model.sizes import SIZES
+
+
+def pretrainer(model: ModelConfig, **pretrain):
+    return build_pretrainer(Config(model=model, pretrain=PretrainConfig(**pretrain)))
 
 
 def poses(B=3, T=14, lengths=(14, 9, 5), seed=0):
@@ -16,7 +22,7 @@ def poses(B=3, T=14, lengths=(14, 9, 5), seed=0):
     valid = torch.arange(T)[None] < torch.tensor(lengths)[:, None]
     xy = xy * valid[..., None, None]
     conf = conf * valid[..., None]
-    return xy, pretext.part_presence(conf), valid, conf
+    return xy, part_presence(conf), valid, conf
 
 
 def grads_missing(model):
@@ -31,7 +37,7 @@ def grads_missing(model):
 @pytest.mark.parametrize("size", sorted(SIZES))
 def test_classifier_forward_backward(size):
     torch.manual_seed(0)
-    model = create_model(size, "classifier", num_classes=7)
+    model = build_classifier(ModelConfig(size=size), 7)
     xy, present, valid, _ = poses()
     logits = model(xy, present, valid)
     assert logits.shape == (3, 7) and torch.isfinite(logits).all()
@@ -47,7 +53,7 @@ VARIANTS = [(size, "visible", "drop") for size in sorted(SIZES)] + [
 def test_pretrainer_forward_backward(size, encoder, stage):
     torch.manual_seed(0)
     cfg = ModelConfig(size=size, encoder=encoder, mask_stage=stage)
-    model = create_model(size, "pretrainer", model_cfg=cfg, pretrain_cfg=PretrainConfig(queue_size=12))
+    model = pretrainer(cfg, queue_size=12)
     xy, present, valid, _ = poses()
     g = torch.Generator().manual_seed(1)
     ma = pretext.random_mask(valid, 0.7, generator=g)
@@ -66,13 +72,13 @@ def test_pretrainer_forward_backward(size, encoder, stage):
 
 @pytest.mark.parametrize("classes", [100, 2000])
 def test_base_classifier_has_the_papers_parameter_count(classes):
-    model = create_model("base", "classifier", num_classes=classes)
+    model = build_classifier(ModelConfig(size="base"), classes)
     assert sum(p.numel() for p in model.parameters()) == 66_554_994 + 513 * classes
 
 
 def test_padding_changes_nothing():
     torch.manual_seed(0)
-    model = create_model("tiny", "classifier", num_classes=5).eval()
+    model = build_classifier(ModelConfig(size="tiny"), 5).eval()
     xy, present, valid, _ = poses()
     alone = model(xy[2:3, :5], present[2:3, :5], valid[2:3, :5])
     padded = model(xy, present, valid)[2:3]
@@ -83,11 +89,11 @@ def test_padding_changes_nothing():
 def test_masked_poses_do_not_leak_unless_asked(stage, leaks):
     torch.manual_seed(0)
     cfg = ModelConfig(size="tiny", mask_stage=stage)
-    model = create_model("tiny", "pretrainer", model_cfg=cfg, pretrain_cfg=PretrainConfig(queue_size=6)).eval()
+    model = pretrainer(cfg, queue_size=6).eval()
     xy, present, valid, _ = poses()
     ma = pretext.random_mask(valid, 0.5, generator=torch.Generator().manual_seed(2))
     other = xy.clone()
-    for p, s in enumerate(pretext.PART_SLICES):
+    for p, s in enumerate(PART_SLICES):
         other[:, :, s][ma[..., p]] = torch.rand_like(other[:, :, s][ma[..., p]])
     a = model.encoder_q(xy, present, valid, ma)
     b = model.encoder_q(other, present, valid, ma)
@@ -98,7 +104,7 @@ def test_dropped_parts_are_embedded_as_if_their_frames_were_cut_out():
     """mask_stage=drop: a part's temporal convolutions see its visible frames only, back to
     back, so masking whole frames embeds exactly like the shorter clip without them."""
     torch.manual_seed(0)
-    model = create_model("tiny", "pretrainer", pretrain_cfg=PretrainConfig(queue_size=6)).eval()
+    model = pretrainer(ModelConfig(size="tiny"), queue_size=6).eval()
     embedding, token = model.encoder_q.embedding, model.encoder_q.mask_token
     xy, _, valid, _ = poses()
     xy, valid = xy[:1], valid[:1]
@@ -118,7 +124,7 @@ def test_a_part_seen_in_one_frame_of_the_whole_batch_does_not_stop_training():
     """Batch norm has no variance for one row; a masked batch can leave a part exactly one
     visible frame (mask_stage=drop embeds nothing else)."""
     torch.manual_seed(0)
-    model = create_model("tiny", "pretrainer", pretrain_cfg=PretrainConfig(queue_size=4))
+    model = pretrainer(ModelConfig(size="tiny"), queue_size=4)
     xy, present, valid, _ = poses()
     xy, present, valid = xy[:1, :6], present[:1, :6], valid[:1, :6]
     ma = torch.ones(1, 6, 3, dtype=torch.bool)
@@ -130,7 +136,7 @@ def test_a_part_seen_in_one_frame_of_the_whole_batch_does_not_stop_training():
 
 
 def test_visible_encoder_keeps_only_frames_with_a_visible_part():
-    model = create_model("tiny", "pretrainer", pretrain_cfg=PretrainConfig(queue_size=6)).eval()
+    model = pretrainer(ModelConfig(size="tiny"), queue_size=6).eval()
     xy, present, valid, _ = poses()
     ma = torch.zeros(3, 14, 3, dtype=torch.bool)
     ma[0, 3] = True  # every part of frame 3 of sample 0
@@ -142,7 +148,7 @@ def test_visible_encoder_keeps_only_frames_with_a_visible_part():
 
 
 def test_momentum_update_and_queue():
-    model = create_model("tiny", "pretrainer", pretrain_cfg=PretrainConfig(queue_size=8, proj_dim=4))
+    model = pretrainer(ModelConfig(size="tiny"), queue_size=8, proj_dim=4)
     with torch.no_grad():
         for p in model.encoder_q.parameters():
             p.add_(1.0)
@@ -163,7 +169,7 @@ def test_momentum_update_and_queue():
 
 def test_dense_inference_path_equals_the_gathered_one():
     torch.manual_seed(0)
-    model = create_model("tiny", "classifier", num_classes=5).eval()
+    model = build_classifier(ModelConfig(size="tiny"), 5).eval()
     xy, present, valid, _ = poses()
     emb = model.encoder.embedding
     with torch.no_grad():

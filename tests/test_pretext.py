@@ -1,10 +1,9 @@
-import math
-
 import pytest
 import torch
 
 from masa import pretext
 from masa.config import PretextConfig
+from masa.inputs import part_presence
 
 
 def batch(B=3, T=12, lengths=(12, 8, 5), seed=0):
@@ -55,7 +54,7 @@ def test_paper_candidate_rule_uses_confident_joints_and_ratio():
     assert cand[0, :, 0].tolist() == [True, True, False]
 
 
-@pytest.mark.parametrize("strategy", ["motion-paper", "motion-code", "random"])
+@pytest.mark.parametrize("strategy", sorted(pretext.MASKINGS))
 def test_masks_take_floor_alpha_of_candidates_and_never_padding(strategy):
     xy, conf, valid = batch(B=4, T=40, lengths=(40, 31, 17, 3))
     m, w = pretext.motion_residuals(xy, conf, valid, 3)
@@ -96,4 +95,19 @@ def test_part_presence():
     conf = torch.zeros(1, 2, 49)
     conf[0, 0, 3] = 0.9
     conf[0, 1, 45] = 0.5
-    assert pretext.part_presence(conf)[0].tolist() == [[True, False, False], [False, False, True]]
+    assert part_presence(conf)[0].tolist() == [[True, False, False], [False, False, True]]
+
+
+def test_a_masking_strategy_is_one_table_entry(monkeypatch):
+    """The setting's choices are the table's names, and a new entry reaches `masa show --masks`."""
+    from masa.config import ALLOWED
+    from masa.evaluate.show import strategy_masks
+
+    assert set(ALLOWED["pretext.strategy"]) == set(pretext.MASKINGS)
+    monkeypatch.setitem(pretext.MASKINGS, "first-half", lambda m, w, valid, cfg: (
+        (torch.arange(valid.shape[1]) < valid.shape[1] // 2)[None, :, None] & valid[..., None]).expand(*valid.shape, 3))
+    xy, conf, valid = batch(B=1, T=20, lengths=(20,))
+    frames = torch.cat([xy, conf[..., None]], dim=-1)[0].numpy()
+    masks = strategy_masks(frames, PretextConfig(mask_ratio=0.5))
+    assert set(masks) == set(pretext.MASKINGS)
+    assert masks["first-half"][10:].sum() == 0 and masks["first-half"][:10].sum(axis=0).tolist() == [5, 5, 5]

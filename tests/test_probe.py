@@ -15,7 +15,7 @@ from tests.conftest import write_synth_store
 SYNTH = ["synth.num_classes=6", "synth.num_signers=8", "synth.val_signers=1", "synth.test_signers=2",
          "synth.min_frames=24", "synth.max_frames=36", "synth.repeats=3"]
 PRE = ["pretrain.epochs=40", "pretrain.batch_size=16", "pretrain.queue_size=64", "pretrain.warmup_epochs=2",
-       "pretrain.lambda_ramp_epochs=5"]
+       "pretrain.lambda_ramp_epochs=5", "pretrain.threads=1"]
 
 
 def test_read_outs_on_separable_features():
@@ -45,7 +45,7 @@ def test_probe_beats_chance_and_a_random_encoder(tmp_path, capsys, one_thread):
     write_synth_store(tmp_path / "store", SYNTH)
     pretrain(cfg, [tmp_path / "store"], tmp_path / "pre", progress=False)
     out = tmp_path / "probe.json"
-    assert main(["probe", "--checkpoint", str(tmp_path / "pre"), "--data", str(tmp_path / "store"), "--out", str(out)]) == 0
+    assert main(["probe", "--checkpoint", str(tmp_path / "pre"), "--data", str(tmp_path / "store"), "--out", str(out), "--threads", "1"]) == 0
     assert "linear probe" in capsys.readouterr().out
     r = json.loads(out.read_text())
     chance = 1 / 6

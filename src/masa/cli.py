@@ -11,7 +11,10 @@ from pathlib import Path
 from masa import config as cfgmod
 from masa import settings
 from masa.extras import MissingExtra
+from masa.poses import ALIASES, FORMATS, format_help
 from masa.train.errors import NonFiniteLoss
+
+POSE_FORMATS = [*FORMATS, *ALIASES]
 
 
 def _size(text: str) -> tuple[float, float]:
@@ -319,8 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = dsub.add_parser("import", help="estimator output -> packed store")
     imp.add_argument("src", type=Path, help="a file or folder of pose files")
-    imp.add_argument("--format", required=True,
-                     help="coco-wholebody (mmpose, rtmpose, rtmw, dwpose), mediapipe-holistic, mediapipe-hands, openpose, pose, npz")
+    imp.add_argument("--format", required=True, choices=POSE_FORMATS, metavar="FORMAT", help=format_help())
     imp.add_argument("--out", required=True, type=Path, help="the store to create")
     imp.add_argument("--labels", nargs="+", metavar="FILE[:split]",
                      help="CSV (file,label[,split][,signer]), nslt_N.json, WLASL_v0.3.json, MSASL_*.json or list files")
@@ -392,7 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("predict", help="top-k glosses for pose files or folders")
     pr.add_argument("--checkpoint", required=True, type=Path, help="a release folder or fine-tuning run directory")
     pr.add_argument("files", nargs="+", type=Path, help="pose files or folders of them")
-    pr.add_argument("--format", help="importer format (default: from the file name)")
+    pr.add_argument("--format", choices=POSE_FORMATS, metavar="FORMAT",
+                    help="importer format, as for data import (default: from the file name)")
     pr.add_argument("--image-size", type=_size, help="frame size WxH when the files do not say")
     pr.add_argument("--mirrored", action="store_true", help="selfie video: swap hand assignment (mediapipe-hands)")
     pr.add_argument("--top-k", type=int, default=5, help="how many glosses to list per sample (default 5)")
@@ -419,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     sh.add_argument("target", help="a pose file, or STORE:SAMPLE (id or index)")
     sh.add_argument("--out", required=True, type=Path, help="the GIF to write")
     sh.add_argument("--masks", action="store_true", help="mark the frames each masking strategy would mask")
-    sh.add_argument("--format", help="importer format of a pose file (default: from the file name)")
+    sh.add_argument("--format", choices=POSE_FORMATS, metavar="FORMAT",
+                    help="importer format of a pose file, as for data import (default: from the file name)")
     sh.add_argument("--image-size", type=_size, help="frame size WxH when the file does not say")
     sh.add_argument("--preset", action="append", help=f"named settings whose normalise.* and pretext.* apply ({', '.join(cfgmod.PRESETS)})")
     sh.add_argument("--set", action="append", metavar="KEY=VALUE", help="e.g. pretext.mask_ratio=0.75 for --masks")

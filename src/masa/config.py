@@ -58,9 +58,9 @@ class SynthConfig:
 
 @dataclass
 class ModelConfig:
-    """Architecture choices (spec §4); widths come from the named size (masa.model.registry)."""
+    """Architecture choices (spec §4); widths come from the named size (masa.model.sizes)."""
 
-    backbone: str = "masa"  # masa | gru | tcn (reference baselines; masa.model.backbones lists them)
+    backbone: str = "masa"  # masa | gru | tcn (reference baselines; masa.model.registry lists them)
     size: str = "base"  # tiny | small | base
     encoder: str = "visible"  # visible: only frames with a visible part enter (paper); full: key masking (code)
     mask_stage: str = "drop"  # drop: masked parts never enter the embedding (MAE) | before: a token in their place
@@ -103,6 +103,7 @@ class PretrainConfig:
     lr_per_epoch: bool = False  # code: the rate changes once per epoch, epoch 0 at lr 0
     motion_loss: str = "l2"  # l2: confidence-weighted squared error (paper) | l1: code's thresholded L1
     motion_loss_scale: float = 1.0  # code: 10
+    motion_loss_min: float = 3.0  # l1 only: a coordinate counts where its signed residual > this (code: 3)
     ma_weight: float = 1.0  # 0 turns MA off (SA only)
     lambda_s: float = 0.05  # 0 turns SA off (MA only)
     lambda_ramp_epochs: float = 100.0  # lambda_s(e) = lambda_s * min(e / ramp, 1)
@@ -229,7 +230,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "pretrain.epochs": ">=1", "pretrain.batch_size": ">=1", "pretrain.lr": ">0", "pretrain.betas": "0..<1",
     "pretrain.weight_decay": ">=0", "pretrain.warmup_epochs": ">=0", "pretrain.schedule": ("linear", "steps"),
     "pretrain.lr_milestones": ">=0", "pretrain.lr_gamma": ">0", "pretrain.motion_loss": ("l2", "l1"),
-    "pretrain.motion_loss_scale": ">0", "pretrain.ma_weight": ">=0", "pretrain.lambda_s": ">=0",
+    "pretrain.motion_loss_scale": ">0", "pretrain.motion_loss_min": ">=0", "pretrain.ma_weight": ">=0", "pretrain.lambda_s": ">=0",
     "pretrain.lambda_ramp_epochs": ">=0", "pretrain.queue_size": ">=1", "pretrain.temperature": ">0",
     "pretrain.momentum": "0..1", "pretrain.proj_dim": ">=1", "pretrain.max_frames": ">=2",
     "pretrain.amp": ("auto", "bf16", "fp16", "none"), "pretrain.num_workers": ">=0",

@@ -14,8 +14,9 @@ import torch
 from torch import nn
 
 from masa import config as cfgmod
-from masa import pretext, release
+from masa import release
 from masa.extras import require
+from masa.inputs import model_inputs
 
 
 class FramesToLogits(nn.Module):
@@ -24,9 +25,7 @@ class FramesToLogits(nn.Module):
         self.model = model
 
     def forward(self, frames):
-        xy, conf = frames[..., :2] / 256.0, frames[..., 2]
-        valid = torch.ones_like(conf[..., 0], dtype=torch.bool)
-        return self.model(xy, pretext.part_presence(conf), valid)
+        return self.model(*model_inputs(frames[..., :2], frames[..., 2]))
 
 
 def example_input(num_frames: int, batch: int = 2, seed: int = 0) -> torch.Tensor:

@@ -4,16 +4,16 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from masa.pretext import PART_SLICES
+from masa.inputs import PART_SLICES
 
 
-def motion_loss(pred: dict, target, weight, masked, kind: str = "l2", scale: float = 1.0, code_threshold: float = 3.0):
+def motion_loss(pred: dict, target, weight, masked, kind: str = "l2", scale: float = 1.0, min_motion: float = 3.0):
     """Reconstruction loss on the masked parts' frames only, summed over the three parts.
 
     pred: {'right', 'left': (B, T, 21, C), 'body': (B, T, 7, C)}; target (B, T, 49, C);
     weight (B, T, 49, C // 2) per joint and interval; masked (B, T, 3) bool.
       l2 (paper): sum ((y - m) * c_t c_{t+k})^2 / (masked frames x joints + 1)
-      l1 (code):  sum |y - m| * c_t c_{t+k} * [m > code_threshold] / (masked frames x joints + 1)
+      l1 (code):  sum |y - m| * c_t c_{t+k} * [m > min_motion] / (masked frames x joints + 1)
     Each is multiplied by `scale` (the code uses 10)."""
     total = target.new_zeros(())
     w = weight.repeat_interleave(2, dim=-1)  # per coordinate
@@ -24,7 +24,7 @@ def motion_loss(pred: dict, target, weight, masked, kind: str = "l2", scale: flo
         if kind == "l2":
             per = (err * wp) ** 2
         elif kind == "l1":
-            per = err.abs() * wp * (m > code_threshold)
+            per = err.abs() * wp * (m > min_motion)  # signed: only positive motion (spec §0 row 6)
         else:
             raise ValueError(f"unknown motion loss {kind!r} (l2 | l1)")
         joints = s.stop - s.start

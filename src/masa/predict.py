@@ -15,8 +15,8 @@ from masa import release
 from masa.data.info import part_frames
 from masa.data.sampling import sample_clip
 from masa.device import pick
-from masa.evaluate.scores import batch_inputs
 from masa.extras import MissingExtra
+from masa.inputs import model_inputs
 from masa.poses import ImportOptions, find_samples, guess_format
 from masa.poses.normalise import normalise, prepare_frames
 
@@ -55,8 +55,7 @@ def predict_files(checkpoint, paths, fmt: str | None = None, options: ImportOpti
         if not pending:
             return
         clips = torch.from_numpy(np.stack([c for _, c in pending]))
-        xy, present, valid = batch_inputs({"xy": clips[..., :2], "conf": clips[..., 2]}, dev)
-        probs = model(xy, present, valid).float().softmax(-1).cpu().numpy()
+        probs = model(*model_inputs(clips[..., :2].to(dev), clips[..., 2].to(dev))).float().softmax(-1).cpu().numpy()
         for (entry, _), p in zip(pending, probs):
             if not np.isfinite(p).all():  # never rank NaN
                 entry["error"] = "the model's class scores are not finite (NaN): a damaged model or input"

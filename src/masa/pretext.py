@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from masa import skeleton as sk
-
-PART_SLICES = tuple(sk.PARTS.values())  # right hand, left hand, body
+from masa.inputs import part_sums
 
 
 def shifted(x, valid, k: int):
@@ -52,15 +50,6 @@ def targets(xy, conf, valid, kind: str, intervals: tuple[int, ...], first=None):
     return torch.cat([m for m, _ in pairs], dim=-1), torch.stack([w for _, w in pairs], dim=-1)
 
 
-def part_sums(x):
-    """Sums over each part's joints, booleans counted: (..., 49) -> (..., 3) float.
-    One matmul with a joint-to-part indicator instead of a reduction per part."""
-    parts = torch.zeros(x.shape[-1], len(PART_SLICES), device=x.device)
-    for p, s in enumerate(PART_SLICES):
-        parts[s, p] = 1.0
-    return x.to(parts.dtype) @ parts
-
-
 def candidates_code(m, valid, threshold: float = 3.0, min_count: int = 2):
     """Authors' rule (spec §3.3): per part, a frame is a candidate when at least `min_count`
     of its coordinates have a signed residual > threshold.   m (B, T, 49, 2) -> (B, T, 3)."""
@@ -97,17 +86,20 @@ def random_mask(valid, ratio: float, parts: int = 3, per_part: bool = True, gene
     return masked if per_part else masked.expand(*valid.shape, parts)
 
 
+# Masking strategies by name (`pretext.strategy`): (m, w, valid, cfg) -> candidate frames (B, T, 3);
+# the MA view masks `mask_ratio` of each part's candidates. A new strategy is one line here.
+MASKINGS = {
+    "motion-paper": lambda m, w, valid, cfg: candidates_paper(m, w, valid, cfg.motion_threshold, cfg.moving_ratio),
+    "motion-code": lambda m, w, valid, cfg: candidates_code(m, valid, cfg.code_threshold, cfg.code_min_count),
+    "random": lambda m, w, valid, cfg: valid[..., None].expand(*valid.shape, 3),  # every real frame
+}
+
+
 def ma_mask(m, w, valid, cfg, generator=None):
     """The MA view's mask by the configured strategy. m (B, T, 49, 2), w (B, T, 49)."""
-    if cfg.strategy == "random":
-        return random_mask(valid, cfg.mask_ratio, generator=generator)
-    if cfg.strategy == "motion-paper":
-        cand = candidates_paper(m, w, valid, cfg.motion_threshold, cfg.moving_ratio)
-    elif cfg.strategy == "motion-code":
-        cand = candidates_code(m, valid, cfg.code_threshold, cfg.code_min_count)
-    else:
-        raise ValueError(f"unknown masking strategy {cfg.strategy!r} (motion-paper | motion-code | random)")
-    return mask_candidates(cand, cfg.mask_ratio, generator)
+    if cfg.strategy not in MASKINGS:
+        raise ValueError(f"unknown masking strategy {cfg.strategy!r} ({' | '.join(MASKINGS)})")
+    return mask_candidates(MASKINGS[cfg.strategy](m, w, valid, cfg), cfg.mask_ratio, generator)
 
 
 def sa_mask(valid, cfg, generator=None):
@@ -117,16 +109,11 @@ def sa_mask(valid, cfg, generator=None):
     return random_mask(valid, cfg.sa_mask_ratio, per_part=cfg.sa_view == "parts", generator=generator)
 
 
-def part_presence(conf):
-    """(B, T, 49) -> (B, T, 3) bool: the part has at least one confident joint."""
-    return part_sums(conf > 0) > 0
-
-
 def make_views(xy, conf, valid, cfg, generator=None, with_sa: bool = True):
     """Everything a pre-training step needs from a batch, in one pass:
-    targets (B, T, 49, C), weights (B, T, 49, C // 2), MA mask, SA mask (or None), part presence."""
+    targets (B, T, 49, C), weights (B, T, 49, C // 2), MA mask, SA mask (or None)."""
     first = motion_residuals(xy, conf, valid, cfg.interval)
     target, weight = targets(xy, conf, valid, cfg.target, (cfg.interval, *cfg.extra_intervals), first)
     ma = ma_mask(*first, valid, cfg, generator)
     sa = sa_mask(valid, cfg, generator) if with_sa else None
-    return target, weight, ma, sa, part_presence(conf)
+    return target, weight, ma, sa

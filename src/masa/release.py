@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from masa import config as cfgmod
 from masa.files import temp_dir
-from masa.model.backbones import build_classifier
+from masa.model.registry import build_classifier
 from masa.train.rundir import run_kind
 
 FORMAT = "masa-classifier"

@@ -64,9 +64,13 @@ BODY_CENTRE_DISTANCE = (0, 1, 2, 3, 1, 2, 3)
 # Part pooling: left arm, right arm, nose.
 BODY_POOL_GROUPS = ((1, 2, 3), (4, 5, 6), (0,))
 
-# Left/right swap of the whole skeleton (hand swap augmentation, mirrored videos).
+# Left/right permutations of the 49 joints: SWAP_HANDS exchanges only the hand slots (the
+# hand-swap augmentation); SWAP_LEFT_RIGHT also exchanges the body's sides (a mirrored video).
+SWAP_HANDS = tuple(range(21, 42)) + tuple(range(0, 21)) + tuple(range(42, 49))
+
+
 def _swap_permutation() -> tuple[int, ...]:
-    perm = list(range(21, 42)) + list(range(0, 21))
+    perm = list(SWAP_HANDS[:42])
     body = {n: JOINT_INDEX[n] for n in BODY_JOINTS}
     for n in BODY_JOINTS:
         other = n.replace("left", "@").replace("right", "left").replace("@", "right")

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from masa.data.store import PoseStore
-from masa.pretext import part_presence
+from masa.inputs import part_presence
 from masa.skeleton import PARTS
 
 

@@ -64,6 +64,4 @@ def eval_clips(frames: np.ndarray, num: int, method: str, clips: int = 1) -> np.
 
 def swap_hands(frames: np.ndarray) -> np.ndarray:
     """Exchange the right- and left-hand slots (the body stays), as the sister repo does."""
-    out = frames.copy()
-    out[:, sk.RIGHT_HAND], out[:, sk.LEFT_HAND] = frames[:, sk.LEFT_HAND], frames[:, sk.RIGHT_HAND]
-    return out
+    return frames[:, list(sk.SWAP_HANDS)]

@@ -20,7 +20,7 @@ from masa import config as cfgmod
 from masa.data.dataset import ClipDataset, collate_clips
 from masa.data.store import PoseStore
 from masa.evaluate.scores import batch_inputs
-from masa.model.backbones import build_classifier
+from masa.model.registry import build_classifier
 
 L2_WEIGHTS = (1e-4, 1e-3, 1e-2, 1e-1)
 

@@ -6,14 +6,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from masa import pretext
+from masa.inputs import model_inputs
 
 
 def batch_inputs(batch: dict, device):
-    """Clip batch -> model inputs (xy in [0, 1], part presence, all frames valid)."""
-    xy, conf = batch["xy"].to(device), batch["conf"].to(device)
-    valid = torch.ones(xy.shape[:-2], dtype=torch.bool, device=device)
-    return xy / 256.0, pretext.part_presence(conf), valid
+    """Clip batch on `device` -> model inputs (xy in [0, 1], part presence, all frames valid)."""
+    return model_inputs(batch["xy"].to(device), batch["conf"].to(device))
 
 
 @torch.inference_mode()  # no autograd bookkeeping: ~10 % faster than no_grad for one sign

@@ -7,6 +7,7 @@ the MA masking would hide, and the current frame.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,6 @@ from masa import skeleton as sk
 from masa.config import NormaliseConfig, PretextConfig
 
 PART_COLOURS = {"right hand": "tab:red", "left hand": "tab:blue", "body": "tab:green"}
-STRATEGIES = ("motion-paper", "motion-code", "random")
 
 
 def load_frames(target: str, fmt: str | None = None, image_size=None, norm: NormaliseConfig | None = None
@@ -49,10 +49,9 @@ def strategy_masks(frames: np.ndarray, cfg: PretextConfig, seed: int = 0) -> dic
     valid = torch.ones(1, len(frames), dtype=torch.bool)
     m, w = pretext.motion_residuals(xy, conf, valid, cfg.interval)
     out = {}
-    for name in STRATEGIES:
+    for name in pretext.MASKINGS:
         g = torch.Generator().manual_seed(seed)
-        c = PretextConfig(**{**cfg.__dict__, "strategy": name})
-        out[name] = pretext.ma_mask(m, w, valid, c, g)[0].numpy()
+        out[name] = pretext.ma_mask(m, w, valid, replace(cfg, strategy=name), g)[0].numpy()
     return out
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from torch import nn
 
 from masa.config import ModelConfig
-from masa.model.encoder import Encoder
-from masa.model.registry import ModelSize
+from masa.model.encoder import Encoder, xavier_init
+from masa.model.sizes import ModelSize, get_size
 
 
 class MASAClassifier(nn.Module):
@@ -34,3 +34,10 @@ class MASAClassifier(nn.Module):
         if result.unexpected_keys:
             raise ValueError(f"checkpoint does not fit this model: unexpected {result.unexpected_keys[:5]}")
         return list(result.missing_keys)
+
+
+def masa_classifier(cfg: ModelConfig, num_classes: int, dropout: float = 0.0) -> MASAClassifier:
+    """The `masa` backbone, freshly initialised; a pre-trained encoder is loaded over it."""
+    model = MASAClassifier(get_size(cfg.size), cfg, num_classes, dropout)
+    xavier_init(model.encoder)  # spec §4.9
+    return model

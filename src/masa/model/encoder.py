@@ -18,7 +18,7 @@ from masa.config import ModelConfig
 from masa.model.embedding import PoseEmbedding
 from masa.model.packing import run_packed
 from masa.model.pooling import AttentionPool
-from masa.model.registry import ModelSize
+from masa.model.sizes import ModelSize
 from masa.model.transformer import Transformer, sinusoidal
 
 

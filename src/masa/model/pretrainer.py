@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from masa.config import ModelConfig, PretextConfig, PretrainConfig
+from masa.config import ModelConfig
 from masa.model.encoder import Encoder, xavier_init
-from masa.model.registry import ModelSize
+from masa.model.sizes import ModelSize
 from masa.model.transformer import Transformer
 
 
@@ -42,13 +42,14 @@ class MotionHead(nn.Module):
 
 
 class MASAPretrainer(nn.Module):
-    def __init__(self, size: ModelSize, cfg: ModelConfig, train_cfg: PretrainConfig, pretext: PretextConfig):
+    def __init__(self, size: ModelSize, cfg: ModelConfig, *, proj_dim: int, queue_size: int, temperature: float,
+                 motion_channels: int = 2):
+        """`motion_channels`: values predicted per joint, (x, y) per residual interval."""
         super().__init__()
         self.size, self.cfg = size, cfg
-        self.temperature = train_cfg.temperature
-        channels = 2 * (1 + len(pretext.extra_intervals))  # (x, y) per residual interval
+        self.temperature = temperature
         self.encoder_q = Encoder(size, cfg, with_mask_token=True)
-        self.projector_q = projector(size, train_cfg.proj_dim)
+        self.projector_q = projector(size, proj_dim)
         xavier_init(self.encoder_q)
         xavier_init(self.projector_q)
         self.encoder_k = copy.deepcopy(self.encoder_q)
@@ -58,9 +59,9 @@ class MASAPretrainer(nn.Module):
         self.decoder = Transformer(size.dim, size.decoder_depth, size.heads, size.ffn, cfg.dropout)
         self.decoder_mask_token = nn.Parameter(torch.zeros(size.dim))
         nn.init.normal_(self.decoder_mask_token, std=0.02)
-        self.hand_head = MotionHead(size.part_dim, size.head_hidden, 21, channels, cfg.relu_heads)
-        self.body_head = MotionHead(size.part_dim, size.head_hidden, 7, channels, cfg.relu_heads)
-        queue = F.normalize(torch.randn(train_cfg.proj_dim, train_cfg.queue_size), dim=0)
+        self.hand_head = MotionHead(size.part_dim, size.head_hidden, 21, motion_channels, cfg.relu_heads)
+        self.body_head = MotionHead(size.part_dim, size.head_hidden, 7, motion_channels, cfg.relu_heads)
+        queue = F.normalize(torch.randn(proj_dim, queue_size), dim=0)
         self.register_buffer("queue", queue)
         self.register_buffer("queue_ptr", torch.zeros((), dtype=torch.long))
 

@@ -1,57 +1,53 @@
-"""Models built by name: `create_model("tiny" | "small" | "base", ...)`.
+"""Models by name: the only two constructors, `build_classifier` and `build_pretrainer`.
 
-`base` is the paper's model: 512 per part, 1536 per frame, 3 encoder blocks of 8 heads,
-FFN 2048, a 2-block decoder. Its classifier for C classes has 66,554,994 + 513 C
-parameters (spec §12, without the authors' dead modules). `small` and `tiny` keep the
-architecture and shrink the widths: `small` is the model to ship for CPUs (one 64-frame sign
-in about 10 ms on one core, 4 ms exported to ONNX Runtime; docs/benchmarks.md), `tiny` is for
-tests and the demo.
+A classifier backbone is a function (ModelConfig, num_classes, dropout) -> nn.Module whose
+forward takes (xy (B, T, 49, 2) in [0, 1], present (B, T, 3) bool, valid (B, T) bool) and
+returns logits (B, C), and whose `features(...)` returns the pooled embedding (B, D). The
+inputs come from `masa.inputs.model_inputs`. Fine-tuning, release checkpoints, evaluation,
+probing, prediction and export build classifiers only through `build_classifier`, so a new
+backbone is one file and one line below. Only `masa` can be pre-trained (`masa pretrain`);
+the others train from scratch.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Callable
+
+from torch import nn
+
+from masa.config import Config, ModelConfig
+from masa.model import baselines, classifier
+from masa.model.pretrainer import MASAPretrainer
+from masa.model.sizes import get_size
+
+BACKBONES: dict[str, Callable[..., nn.Module]] = {}
 
 
-@dataclass(frozen=True)
-class ModelSize:
-    c1: int  # first graph layers
-    c2: int  # third graph layer
-    part_dim: int  # per-part width; the transformer is 3x wider
-    depth: int  # encoder blocks
-    heads: int
-    ffn: int
-    decoder_depth: int
-    proj_hidden: int  # projection head hidden width (output: pretrain.proj_dim)
-    head_hidden: int  # motion head hidden width
-
-    @property
-    def dim(self) -> int:
-        return 3 * self.part_dim
+def register_backbone(name: str, builder: Callable[..., nn.Module] | None = None):
+    """Register `builder` under `name` (usable as a decorator)."""
+    def add(fn):
+        BACKBONES[name] = fn
+        return fn
+    return add(builder) if builder is not None else add
 
 
-SIZES = {
-    "tiny": ModelSize(c1=16, c2=32, part_dim=64, depth=2, heads=4, ffn=256, decoder_depth=1, proj_hidden=64, head_hidden=64),
-    "small": ModelSize(c1=16, c2=32, part_dim=80, depth=3, heads=4, ffn=320, decoder_depth=1, proj_hidden=80, head_hidden=80),
-    "base": ModelSize(c1=128, c2=256, part_dim=512, depth=3, heads=8, ffn=2048, decoder_depth=2, proj_hidden=512, head_hidden=256),
-}
+register_backbone("masa", classifier.masa_classifier)
+register_backbone("gru", baselines.gru_classifier)
+register_backbone("tcn", baselines.tcn_classifier)
 
 
-def get_size(name: str) -> ModelSize:
-    if name not in SIZES:
-        raise ValueError(f"unknown model size {name!r}; known: {', '.join(SIZES)}")
-    return SIZES[name]
+def build_classifier(cfg: ModelConfig, num_classes: int, dropout: float = 0.0) -> nn.Module:
+    """A freshly initialised classifier of `cfg.backbone` at `cfg.size`."""
+    if cfg.backbone not in BACKBONES:
+        raise ValueError(f"unknown model.backbone {cfg.backbone!r}; known: {', '.join(BACKBONES)}")
+    get_size(cfg.size)  # the size must exist for every backbone
+    return BACKBONES[cfg.backbone](cfg, num_classes, dropout)
 
 
-def create_model(name: str, kind: str = "classifier", **kwargs):
-    """Build a model by size name. kind: 'classifier' (num_classes=...) or 'pretrainer'."""
-    from masa.config import ModelConfig, PretextConfig, PretrainConfig
-    from masa.model.classifier import MASAClassifier
-    from masa.model.pretrainer import MASAPretrainer
-
-    model_cfg = kwargs.pop("model_cfg", None) or ModelConfig(size=name)
-    if kind == "classifier":
-        return MASAClassifier(get_size(name), model_cfg, **kwargs)
-    if kind == "pretrainer":
-        return MASAPretrainer(get_size(name), model_cfg, kwargs.pop("pretrain_cfg", None) or PretrainConfig(),
-                              kwargs.pop("pretext_cfg", None) or PretextConfig(), **kwargs)
-    raise ValueError(f"unknown model kind {kind!r}")
+def build_pretrainer(cfg: Config) -> MASAPretrainer:
+    """The MASA pre-training model (encoder, EMA copy, decoder, heads, queue) for a full config."""
+    if cfg.model.backbone != "masa":
+        raise ValueError(f"model.backbone={cfg.model.backbone} trains from scratch; only masa can be pre-trained")
+    tc = cfg.pretrain
+    channels = 2 * (1 + len(cfg.pretext.extra_intervals))  # (x, y) per residual interval
+    return MASAPretrainer(get_size(cfg.model.size), cfg.model, proj_dim=tc.proj_dim, queue_size=tc.queue_size,
+                          temperature=tc.temperature, motion_channels=channels)

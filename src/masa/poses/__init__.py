@@ -1,11 +1,13 @@
 """Importers: estimator output -> `SignPose` records in the canonical skeleton.
 
-Each format is one module with a `find(src, options)` generator of `SampleSource`s;
-`FORMATS` names them for the command line.
+Each format is one module with a `find(src, options)` generator of `SampleSource`s and the
+file suffixes it reads; `FORMATS` names them for the command line (choices, help, and the
+guess from a file name), so a new format is one module and one entry below.
 """
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -13,13 +15,25 @@ from masa.poses import coco_wholebody, mediapipe, npz_layout, openpose, pose_fil
 from masa.poses.record import PoseError, SignPose, make_pose
 from masa.poses.source import ImportOptions, SampleSource
 
-FORMATS: dict[str, Callable[[Path, ImportOptions], Iterator[SampleSource]]] = {
-    "coco-wholebody": coco_wholebody.find,  # MMPose JSON / pickle, RTMPose, RTMW, DWPose arrays
-    "mediapipe-holistic": mediapipe.find_holistic,  # 543 / 75 landmarks, flat vectors, Kaggle parquet
-    "mediapipe-hands": mediapipe.find_hands,  # two unlabelled hand slots
-    "openpose": openpose.find,  # per-frame JSON folders
-    "pose": pose_file.find,  # pose-format .pose files
-    "npz": npz_layout.find,  # generic arrays + layout JSON
+
+
+@dataclass(frozen=True)
+class Format:
+    find: Callable[[Path, ImportOptions], Iterator[SampleSource]]
+    about: str  # what it reads, for --help
+    suffixes: tuple[str, ...]  # the files it reads
+    named_by: tuple[str, ...] = ()  # file names that say "this format" when --format is not given
+
+
+FORMATS: dict[str, Format] = {
+    "coco-wholebody": Format(coco_wholebody.find, "MMPose JSON / pickle, RTMPose, RTMW, DWPose arrays",
+                             coco_wholebody.SUFFIXES, coco_wholebody.NAMED_BY),
+    "mediapipe-holistic": Format(mediapipe.find_holistic, "543 / 75 landmarks, flat vectors, Kaggle parquet",
+                                 mediapipe.HOLISTIC_SUFFIXES, (".parquet",)),
+    "mediapipe-hands": Format(mediapipe.find_hands, "two unlabelled hand slots", mediapipe.HANDS_SUFFIXES),
+    "openpose": Format(openpose.find, "per-frame JSON folders", openpose.SUFFIXES, openpose.NAMED_BY),
+    "pose": Format(pose_file.find, "pose-format .pose files", pose_file.SUFFIXES, pose_file.SUFFIXES),
+    "npz": Format(npz_layout.find, "generic arrays + a layout JSON (--layout)", npz_layout.SUFFIXES),
 }
 ALIASES = {"mmpose": "coco-wholebody", "rtmpose": "coco-wholebody", "rtmw": "coco-wholebody", "dwpose": "coco-wholebody"}
 
@@ -29,7 +43,7 @@ def find_samples(src: Path | str, fmt: str, options: ImportOptions | None = None
     name = ALIASES.get(fmt, fmt)
     if name not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(sorted(FORMATS) + sorted(ALIASES))}")
-    return FORMATS[name](Path(src), options or ImportOptions())
+    return FORMATS[name].find(Path(src), options or ImportOptions())
 
 
 def found_nothing(src: Path | str, fmt: str) -> str:
@@ -43,26 +57,27 @@ def found_nothing(src: Path | str, fmt: str) -> str:
     return f"{src}: found no {fmt} files (it holds {there}); is --format right?"
 
 
+def format_help() -> str:
+    """The --format help line, from FORMATS and ALIASES."""
+    aliases = {name: [a for a, to in ALIASES.items() if to == name] for name in FORMATS}
+    return "; ".join(f"{name}{' (' + ', '.join(aliases[name]) + ')' if aliases[name] else ''}: {f.about}"
+                     for name, f in FORMATS.items())
+
+
+def _named(name: str) -> str | None:
+    """The format a file name says, the longest matching `named_by` winning (x_keypoints.json: openpose)."""
+    name = name.lower()
+    hits = [(len(end), fmt) for fmt, f in FORMATS.items() for end in f.named_by if name.endswith(end)]
+    return max(hits)[1] if hits else None
+
+
 def guess_format(path: Path | str) -> str:
-    """The format of a single file or sample folder, from its suffix (for `masa predict`)."""
+    """The format of a single file or sample folder, from its file names (for `masa predict`)."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".pose":
-        return "pose"
-    if suffix == ".parquet":
-        return "mediapipe-holistic"
-    if suffix in (".json", ".pkl", ".pickle"):
-        return "coco-wholebody"
-    if path.is_dir():
-        files = [p for p in path.rglob("*") if p.is_file()]
-        suffixes = {p.suffix.lower() for p in files}
-        for ext, fmt in ((".pose", "pose"), (".parquet", "mediapipe-holistic"), (".pkl", "coco-wholebody")):
-            if ext in suffixes:
-                return fmt
-        if any(p.name.endswith("_keypoints.json") for p in files):
-            return "openpose"
-        if ".json" in suffixes:
-            return "coco-wholebody"
+    files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+    named = Counter(fmt for fmt in map(_named, (p.name for p in files)) if fmt)
+    if named:
+        return named.most_common(1)[0][0]
     raise ValueError(f"{path}: cannot tell the format from the name; give --format")
 
 

@@ -32,6 +32,7 @@ MAPPING = index_map(
     | dict(zip(BODY_JOINTS, (0, 5, 7, 9, 6, 8, 10)))
 )
 SUFFIXES = (".json", ".pkl", ".pickle", ".npz", ".npy")
+NAMED_BY = (".json", ".pkl", ".pickle")  # suffixes that say "this format" when --format is not given
 
 
 def _pick_person(people_xy, people_score, how: str) -> int:

@@ -137,9 +137,13 @@ def read_parquet(path: Path) -> np.ndarray:
     return out
 
 
+HOLISTIC_SUFFIXES = (".npy", ".npz", ".parquet")
+HANDS_SUFFIXES = (".npy", ".npz")
+
+
 def find_holistic(src: Path, options: ImportOptions):
     root = src if src.is_dir() else src.parent
-    for path in files_with_suffix(src, (".npy", ".npz", ".parquet")):
+    for path in files_with_suffix(src, HOLISTIC_SUFFIXES):
         def load(path=path):
             if path.suffix == ".parquet":
                 arr = read_parquet(path)
@@ -152,5 +156,5 @@ def find_holistic(src: Path, options: ImportOptions):
 
 def find_hands(src: Path, options: ImportOptions):
     root = src if src.is_dir() else src.parent
-    for path in files_with_suffix(src, (".npy", ".npz")):
+    for path in files_with_suffix(src, HANDS_SUFFIXES):
         yield SampleSource(sample_id(path, root), path, lambda p=path: _scaled(*_hands_only(_read_array(p), options), options))

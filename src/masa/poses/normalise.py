@@ -11,10 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from masa.config import NormaliseConfig
+from masa.inputs import BOX
 from masa.poses.record import SignPose
 from masa.skeleton import BODY, JOINT_INDEX, LEFT_ARM, LEFT_HAND, RIGHT_ARM, RIGHT_HAND
-
-BOX = 256.0  # side of the normalised box, in the units the motion thresholds use
 
 
 def select_frames(num_frames: int, cfg: NormaliseConfig) -> np.ndarray:

@@ -57,10 +57,13 @@ def load(path: Path, layout, options: ImportOptions):
     return build(xy, conf, options, size)
 
 
+SUFFIXES = (".npz",)
+
+
 def find(src: Path, options: ImportOptions):
     if options.layout is None:
         raise ValueError("the npz format needs a layout JSON: --layout LAYOUT.json")
     layout = read_layout(options.layout)
     root = src if src.is_dir() else src.parent
-    for path in files_with_suffix(src, (".npz",)):
+    for path in files_with_suffix(src, SUFFIXES):
         yield SampleSource(sample_id(path, root), path, lambda p=path: load(p, layout, options))

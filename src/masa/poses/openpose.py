@@ -55,11 +55,15 @@ def load_folder(folder: Path, options: ImportOptions):
     return build(xy, conf, options)
 
 
+SUFFIXES = (".json",)  # one file per frame, a folder per sample
+NAMED_BY = ("_keypoints.json",)  # OpenPose's own file names
+
+
 def find(src: Path, options: ImportOptions):
     """`src` is one sample folder (JSON files inside) or a folder of such folders."""
     if not src.is_dir():
         raise FileNotFoundError(f"{src}: OpenPose input must be a folder of per-frame JSON files or of such folders")
-    folders = sorted({p.parent for p in src.rglob("*.json")})
+    folders = sorted({p.parent for p in src.rglob("*") if p.suffix.lower() in SUFFIXES})
     root = src if folders != [src] else src.parent
     for folder in folders:
         yield SampleSource(sample_id(folder, root), folder, lambda f=folder: load_folder(f, options))

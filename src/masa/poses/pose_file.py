@@ -77,7 +77,10 @@ def load(path: Path, options: ImportOptions):
     return build(xy, c, options, size, fps=float(pose.body.fps))
 
 
+SUFFIXES = (".pose",)
+
+
 def find(src: Path, options: ImportOptions):
     root = src if src.is_dir() else src.parent
-    for path in files_with_suffix(src, (".pose",)):
+    for path in files_with_suffix(src, SUFFIXES):
         yield SampleSource(sample_id(path, root), path, lambda p=path: load(p, options))

@@ -22,7 +22,7 @@ from masa.data.info import part_shares
 from masa.data.store import PoseStore
 from masa.device import set_threads
 from masa.evaluate.scores import batch_inputs, predict
-from masa.model.backbones import build_classifier
+from masa.model.registry import build_classifier
 from masa.train import checkpoint, distributed
 from masa.train.amp import autocast_for, optimiser_step
 from masa.train.errors import NonFiniteLoss

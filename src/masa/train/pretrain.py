@@ -17,9 +17,10 @@ from torch.utils.data import DataLoader
 
 from masa import config as cfgmod
 from masa import losses, pretext
+from masa.inputs import model_inputs
 from masa.data.dataset import PoseDataset, collate
 from masa.data.store import StoreSet
-from masa.model.registry import create_model
+from masa.model.registry import build_pretrainer
 from masa.train import checkpoint, distributed
 from masa.device import set_threads
 from masa.train.amp import autocast_for, optimiser_step
@@ -43,12 +44,12 @@ def compute_losses(model, raw, batch, cfg: cfgmod.Config, generator, lam: float,
     pc, tc = cfg.pretext, cfg.pretrain
     xy, conf, valid = (batch[k].to(device, non_blocking=True) for k in ("xy", "conf", "valid"))
     with torch.no_grad():
-        target, weight, ma, sa, present = pretext.make_views(xy, conf, valid, pc, generator, with_sa=tc.lambda_s > 0)
+        target, weight, ma, sa = pretext.make_views(xy, conf, valid, pc, generator, with_sa=tc.lambda_s > 0)
     if sa is not None:
         raw.momentum_update(tc.momentum)
-    out = model(xy / 256.0, present, valid, ma, sa, with_decoder=tc.ma_weight > 0)
+    out = model(*model_inputs(xy, conf, valid), ma, sa, with_decoder=tc.ma_weight > 0)
     zero = xy.new_zeros(())
-    loss_m = (losses.motion_loss(out, target, weight, ma, tc.motion_loss, tc.motion_loss_scale, pc.code_threshold)
+    loss_m = (losses.motion_loss(out, target, weight, ma, tc.motion_loss, tc.motion_loss_scale, tc.motion_loss_min)
               if tc.ma_weight > 0 else zero)
     loss_s = losses.info_nce(out["logits"]) if sa is not None else zero
     total = tc.ma_weight * loss_m + lam * loss_s
@@ -129,15 +130,11 @@ def train_one_epoch(model, raw, s: PretrainState, epoch: int, first: int, batche
     return {"L_m": mean[0], "L_s": mean[1], "samples": done * global_batch}, stop
 
 
-def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume: bool = False,
-             splits: list[str] | None = None, progress: bool = True) -> dict:
-    """Run (or resume) pre-training; returns the last logged metrics."""
+def load_data(cfg: cfgmod.Config, data: list[Path | str], splits: list[str] | None, world: int):
+    """The pre-training samples (never a test split unless `splits` names it) and the global
+    batch, refusing data that cannot fill a batch or the queue.   -> (stores, dataset, global_batch)"""
     tc = cfg.pretrain
-    device, rank, world = distributed.setup(tc.device)
-    threads = set_threads(tc.threads)
-    run = RunDir(out, cfg, "pretrain", resume, writer=distributed.is_main())
-
-    stores = StoreSet(data, splits=splits, exclude=None if splits else ["test"])  # never the test split by default
+    stores = StoreSet(data, splits=splits, exclude=None if splits else ["test"])
     dataset = PoseDataset(stores, cfg.normalise, tc.max_frames)
     refuse_without_motion(stores.lengths(), cfg.pretext.interval)
     global_batch = tc.batch_size * world
@@ -146,12 +143,39 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
     if tc.lambda_s > 0 and tc.queue_size % global_batch:
         raise ValueError(f"pretrain.queue_size {tc.queue_size} must be a multiple of the global batch "
                          f"{global_batch} (= batch_size {tc.batch_size} x {world} processes)")
+    return stores, dataset, global_batch
+
+
+def resume_from_last(raw, s: PretrainState) -> tuple[int, int]:
+    """Load model, optimiser, loss scale, step and this rank's RNG from the run's last.pt.
+    -> (epoch, batch) to continue from."""
+    state, _ = checkpoint.load_for_resume(s.run.last)
+    raw.load_state_dict(state["model"])
+    s.optimizer.load_state_dict(state["optimizer"])
+    if s.scaler is not None and state.get("scaler"):
+        s.scaler.load_state_dict(state["scaler"])
+    s.step = state["step"]
+    rng_file = s.run.last.with_name(f"last.rank{s.rank}.rng.pt")
+    checkpoint.set_rng_state(checkpoint.load(rng_file) if s.rank else state["rng"], s.generator)
+    log.info("resumed %s at epoch %d, batch %d, step %d", s.run.path, state["epoch"], state["batch"], s.step)
+    return state["epoch"], state["batch"]
+
+
+def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume: bool = False,
+             splits: list[str] | None = None, progress: bool = True) -> dict:
+    """Run (or resume) pre-training; returns the last logged metrics."""
+    tc = cfg.pretrain
+    device, rank, world = distributed.setup(tc.device)
+    threads = set_threads(tc.threads)
+    run = RunDir(out, cfg, "pretrain", resume, writer=distributed.is_main())
+
+    stores, dataset, global_batch = load_data(cfg, data, splits, world)
 
     torch.manual_seed(tc.seed + rank)
     np.random.seed(tc.seed + rank)
     generator = torch.Generator(device=device)
     generator.manual_seed(tc.seed + rank)
-    raw = create_model(cfg.model.size, "pretrainer", model_cfg=cfg.model, pretrain_cfg=tc, pretext_cfg=cfg.pretext).to(device)
+    raw = build_pretrainer(cfg).to(device)
     if world > 1 and device.type == "cuda":
         raw = torch.nn.SyncBatchNorm.convert_sync_batchnorm(raw)
     params = [p for p in raw.parameters() if p.requires_grad]
@@ -159,17 +183,7 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
     amp_ctx, scaler = autocast_for(device, tc.amp)
     s = PretrainState(cfg, run, dataset, stores, optimizer, scaler, amp_ctx, generator, device, rank, world)
 
-    start_epoch, start_batch = 0, 0
-    if resume:
-        state, _ = checkpoint.load_for_resume(run.last)
-        raw.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        start_epoch, start_batch, s.step = state["epoch"], state["batch"], state["step"]
-        rng_file = run.last.with_name(f"last.rank{rank}.rng.pt")
-        checkpoint.set_rng_state(checkpoint.load(rng_file) if rank else state["rng"], generator)
-        log.info("resumed %s at epoch %d, batch %d, step %d", out, start_epoch, start_batch, s.step)
+    start_epoch, start_batch = resume_from_last(raw, s) if resume else (0, 0)
     # lines logged after the checkpoint are written again
     run.start(cfg, {"data": [str(Path(d).resolve()) for d in data], "splits": splits}, keep_row=lambda row: row.get("step", 0) <= s.step, tb_step=s.step, threads=threads)
 
