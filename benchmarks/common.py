@@ -19,9 +19,21 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def cpu_flags() -> str:
+    """The vector extensions that decide CPU speed: AVX2-only and AVX-512 (+bf16) machines differ."""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("flags"):
+                have = set(line.split(":", 1)[1].split())
+                return " ".join(f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16") if f in have) or "no avx2"
+    except OSError:
+        pass
+    return "flags unknown"
+
+
 def machine(device: torch.device) -> str:
     gpu = f", GPU {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""
-    return (f"machine: {cpu_model()} ({os.cpu_count()} logical CPUs), torch {torch.__version__}, "
+    return (f"machine: {cpu_model()} ({os.cpu_count()} logical CPUs; {cpu_flags()}), torch {torch.__version__}, "
             f"threads {torch.get_num_threads()}, device {device}{gpu}")
 
 

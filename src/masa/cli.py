@@ -11,6 +11,8 @@ from pathlib import Path
 from masa import config as cfgmod
 from masa import settings
 from masa.extras import MissingExtra
+from masa.files import atomic_open
+from masa.extract.video import VIDEO_SUFFIXES
 from masa.poses import ALIASES, FORMATS, format_help
 from masa.train.errors import NonFiniteLoss
 
@@ -227,9 +229,56 @@ def cmd_predict(args) -> int:
 
     _threads(args)
     options = ImportOptions(image_size=args.image_size, mirrored=args.mirrored)
+    if args.stream or args.camera is not None:
+        return predict_stream(args, options)
+    if not args.files:
+        raise ValueError("give pose files, videos or folders to predict (or --camera N)")
     results = predict_files(args.checkpoint, args.files, args.format, options, top_k=args.top_k)
     print(json.dumps(results, indent=2) if args.json else format_predictions(results))
     return 1 if results and all("error" in r for r in results) else 0
+
+
+def predict_stream(args, options) -> int:
+    """Glosses over time for one video (--stream) or a camera (--camera), printed as they come and
+    written as JSON (start, end, top-k) to --out."""
+    from masa.predict import Predictor
+    from masa.stream import format_window, stream
+
+    if args.camera is not None and args.files:
+        raise ValueError("give either --camera or a video, not both")
+    if args.camera is None and len(args.files) != 1:
+        raise ValueError(f"--stream reads one video; got {len(args.files)} inputs")
+    source = args.camera if args.camera is not None else args.files[0]
+    name = f"camera{source}" if str(source).isdigit() else Path(source).stem
+    out = args.out or Path(f"{name}.glosses.json")
+    predictor = Predictor(args.checkpoint, top_k=args.top_k)
+    windows = []
+    try:
+        for entry in stream(predictor, source, args.window, args.stride, options):
+            windows.append(entry)
+            print(json.dumps(entry) if args.json else format_window(entry), flush=True)
+    except KeyboardInterrupt:  # a camera runs until stopped: keep what was seen
+        pass
+    with atomic_open(out) as f:
+        json.dump({"source": str(source), "window": args.window, "stride": args.stride, "windows": windows}, f, indent=1)
+    print(f"wrote {len(windows)} windows to {out}", file=sys.stderr)
+    return 0 if windows else 1
+
+
+def cmd_extract(args) -> int:
+    from masa.extract.extract import extract
+
+    def report(outcome):
+        if outcome.error:
+            print(f"masa extract: {outcome.error}", file=sys.stderr)
+
+    summary = extract(args.sources, args.out, args.workers, args.overwrite, progress=not args.quiet, on_outcome=report)
+    frames = sum(o.frames for o in summary.done)
+    seconds = sum(o.seconds for o in summary.done)
+    print(f"extracted {len(summary.done)} videos ({frames} frames, {frames / max(seconds, 1e-9):.1f} frames/s per process) "
+          f"into {args.out}; skipped {len(summary.skipped)} already there"
+          + (" (--overwrite to redo)" if summary.skipped else "") + f"; {len(summary.failed)} failed")
+    return 1 if summary.failed and not summary.done and not summary.skipped else 0
 
 
 def cmd_export(args) -> int:
@@ -276,6 +325,12 @@ def cmd_probe(args) -> int:
 def cmd_show(args) -> int:
     from masa.evaluate.show import load_frames, render_gif, strategy_masks
 
+    if Path(args.target).suffix.lower() in VIDEO_SUFFIXES:
+        from masa.extract.overlay import render_overlay
+
+        out, n = render_overlay(args.target, args.out)
+        print(f"wrote {out} ({n} frames with the extracted skeleton)")
+        return 0
     cfg = _config(args)
     try:
         frames, title = load_frames(args.target, args.format, args.image_size, cfg.normalise)
@@ -393,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="top-k glosses for pose files or folders")
     pr.add_argument("--checkpoint", required=True, type=Path, help="a release folder or fine-tuning run directory")
-    pr.add_argument("files", nargs="+", type=Path, help="pose files or folders of them")
+    pr.add_argument("files", nargs="*", type=Path, help="pose files, videos (needs masa[video]) or folders of them")
     pr.add_argument("--format", choices=POSE_FORMATS, metavar="FORMAT",
                     help="importer format, as for data import (default: from the file name)")
     pr.add_argument("--image-size", type=_size, help="frame size WxH when the files do not say")
@@ -401,7 +456,20 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--top-k", type=int, default=5, help="how many glosses to list per sample (default 5)")
     pr.add_argument("--json", action="store_true", help="print JSON instead of lines")
     pr.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: the free cores)")
+    pr.add_argument("--stream", action="store_true", help="one long video: glosses over time in sliding windows")
+    pr.add_argument("--camera", metavar="N", help="a live camera, by index (0 = the first webcam); a video path stands in for one")
+    pr.add_argument("--window", type=int, default=32, metavar="FRAMES", help="--stream/--camera: frames per window (default 32)")
+    pr.add_argument("--stride", type=int, default=8, metavar="FRAMES", help="--stream/--camera: frames between windows (default 8)")
+    pr.add_argument("--out", type=Path, help="--stream/--camera: the JSON of windows (default: NAME.glosses.json here)")
     pr.set_defaults(func=cmd_predict)
+
+    xt = sub.add_parser("extract", help="videos -> one .pose file each (MediaPipe Holistic; needs masa[video])")
+    xt.add_argument("sources", nargs="+", type=Path, help="videos or folders of videos")
+    xt.add_argument("--out", required=True, type=Path, help="folder for the .pose files (a folder's structure is kept)")
+    xt.add_argument("--workers", type=int, default=1, metavar="N", help="videos extracted in parallel, one process each")
+    xt.add_argument("--overwrite", action="store_true", help="redo videos whose .pose exists (default: skip them)")
+    xt.add_argument("--quiet", action="store_true", help="no progress bars")
+    xt.set_defaults(func=cmd_extract)
 
     ex = sub.add_parser("export", help="a model that runs without masa (ONNX or TorchScript)")
     ex.add_argument("--checkpoint", required=True, type=Path, help="a release folder or fine-tuning run directory")
@@ -418,9 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: the free cores)")
     pb.set_defaults(func=cmd_probe)
 
-    sh = sub.add_parser("show", help="render a sign as a skeleton animation (GIF)")
-    sh.add_argument("target", help="a pose file, or STORE:SAMPLE (id or index)")
-    sh.add_argument("--out", required=True, type=Path, help="the GIF to write")
+    sh = sub.add_parser("show", help="render a sign as a skeleton animation (GIF), or a video with its extracted skeleton")
+    sh.add_argument("target", help="a pose file, STORE:SAMPLE (id or index), or a video (drawn over its frames)")
+    sh.add_argument("--out", required=True, type=Path, help="the GIF to write (a video target: .gif or .mp4)")
     sh.add_argument("--masks", action="store_true", help="mark the frames each masking strategy would mask")
     sh.add_argument("--format", choices=POSE_FORMATS, metavar="FORMAT",
                     help="importer format of a pose file, as for data import (default: from the file name)")

@@ -5,7 +5,7 @@ import importlib.util
 
 # module -> the extra of pyproject.toml that installs it
 EXTRAS = {"onnx": "export", "onnxscript": "export", "onnxruntime": "export", "pyarrow": "parquet",
-          "tensorboard": "tensorboard"}
+          "tensorboard": "tensorboard", "mediapipe": "video", "cv2": "video"}
 
 
 class MissingExtra(ImportError):

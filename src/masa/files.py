@@ -1,9 +1,10 @@
-"""Files and folders: folders written in full then renamed into place, JSON-lines files."""
+"""Files and folders: written in full then renamed into place, JSON-lines files."""
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -23,3 +24,18 @@ def read_jsonl(path: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@contextmanager
+def atomic_open(path: Path, mode: str = "w"):
+    """Write `path` whole or not at all: into a hidden temporary file beside it, renamed into
+    place when the block ends without an error (a killed job never leaves half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, mode) as f:
+            yield f
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

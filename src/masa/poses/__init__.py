@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from masa.poses import coco_wholebody, mediapipe, npz_layout, openpose, pose_file
+from masa.poses import coco_wholebody, mediapipe, npz_layout, openpose, pose_file, video
 from masa.poses.record import PoseError, SignPose, make_pose
 from masa.poses.source import ImportOptions, SampleSource
 
@@ -34,6 +34,8 @@ FORMATS: dict[str, Format] = {
     "openpose": Format(openpose.find, "per-frame JSON folders", openpose.SUFFIXES, openpose.NAMED_BY),
     "pose": Format(pose_file.find, "pose-format .pose files", pose_file.SUFFIXES, pose_file.SUFFIXES),
     "npz": Format(npz_layout.find, "generic arrays + a layout JSON (--layout)", npz_layout.SUFFIXES),
+    "video": Format(video.find, "videos (.mp4, .mov, ...): MediaPipe Holistic runs on each; needs masa[video]",
+                    video.SUFFIXES, video.SUFFIXES),
 }
 ALIASES = {"mmpose": "coco-wholebody", "rtmpose": "coco-wholebody", "rtmw": "coco-wholebody", "dwpose": "coco-wholebody"}
 

@@ -60,6 +60,11 @@ def load(path: Path, options: ImportOptions):
         pose = Pose.read(path.read_bytes())
     except Exception as err:
         raise PoseError(f"not a readable .pose file ({type(err).__name__}: {err})") from None
+    return from_pose(pose, options)
+
+
+def from_pose(pose, options: ImportOptions):
+    """A pose-format Pose (read from a file or just extracted from a video) -> SignPose."""
     mapping = canonical_index(pose.header)
     if not mapping:
         names = [c.name for c in pose.header.components]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from masa.files import read_jsonl
+from masa.files import atomic_open, read_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +109,8 @@ def truncate_metrics(path: Path, keep) -> list[dict]:
     rows = read_jsonl(path)
     kept = [row for row in rows if keep(row)]
     if len(kept) != len(rows):
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text("".join(json.dumps(row) + "\n" for row in kept))
-        os.replace(tmp, path)
+        with atomic_open(path) as f:
+            f.write("".join(json.dumps(row) + "\n" for row in kept))
     return kept
 
 
