@@ -346,9 +346,9 @@ def test_disk_full_while_checkpointing_leaves_no_temporary_file(tmp_path, monkey
 
     from masa.train import checkpoint
 
-    def full(state, f, *args, **kwargs):
-        Path(f).write_bytes(b"partial")
-        raise OSError(errno.ENOSPC, "No space left on device", str(f))
+    def full(state, f, *args, **kwargs):  # f: a path or an open file, as torch.save takes
+        f.write(b"partial") if hasattr(f, "write") else Path(f).write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device", str(getattr(f, "name", f)))
 
     checkpoint.save(tmp_path / "last.pt", {"step": 1})
     monkeypatch.setattr(torch, "save", full)

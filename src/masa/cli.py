@@ -10,9 +10,9 @@ from pathlib import Path
 
 from masa import config as cfgmod
 from masa import settings
+from masa.extract.video import VIDEO_SUFFIXES, camera_or_path
 from masa.extras import MissingExtra
 from masa.files import atomic_open
-from masa.extract.video import VIDEO_SUFFIXES
 from masa.poses import ALIASES, FORMATS, format_help
 from masa.train.errors import NonFiniteLoss
 
@@ -119,13 +119,9 @@ def _print_import_report(report: dict, out, show: int = 20):
 
 def cmd_data_info(args) -> int:
     from masa.data.info import format_summary, summarise
-    from masa.data.store import PoseStore, StoreError
+    from masa.data.store import PoseStore
 
-    try:
-        summary = summarise(PoseStore(args.store))
-    except StoreError as err:
-        print(f"masa data info: {err}", file=sys.stderr)
-        return 1
+    summary = summarise(PoseStore(args.store))  # a StoreError is main()'s one line
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary, 10**9 if args.all else 30))
     return 0
 
@@ -154,15 +150,11 @@ def cmd_demo(args) -> int:
 
 
 def cmd_pretrain(args) -> int:
-    from masa.train.pretrain import NonFiniteLoss, pretrain
+    from masa.train.pretrain import pretrain
 
     cfg = _config(args, "paper")
     splits = args.splits.split(",") if args.splits else None
-    try:
-        metrics = pretrain(cfg, args.data, args.out, resume=args.resume, splits=splits, progress=not args.quiet)
-    except (FileExistsError, FileNotFoundError, ValueError, NonFiniteLoss) as err:
-        print(f"masa pretrain: {err}", file=sys.stderr)
-        return 1
+    metrics = pretrain(cfg, args.data, args.out, resume=args.resume, splits=splits, progress=not args.quiet)
     if metrics:
         print(f"pre-training done at step {metrics['step']}: L_m {metrics['loss_m']:.4g}, L_s {metrics['loss_s']:.4g}; "
               f"checkpoints in {Path(args.out) / 'checkpoints'}")
@@ -173,12 +165,8 @@ def cmd_finetune(args) -> int:
     from masa.train.finetune import finetune
 
     cfg = _config(args, "paper")
-    try:
-        result = finetune(cfg, args.data, args.init, args.out, resume=args.resume, progress=not args.quiet,
-                          explicit=settings.explicit_keys(args.set))
-    except (FileExistsError, FileNotFoundError, ValueError) as err:
-        print(f"masa finetune: {err}", file=sys.stderr)
-        return 1
+    result = finetune(cfg, args.data, args.init, args.out, resume=args.resume, progress=not args.quiet,
+                      explicit=settings.explicit_keys(args.set))
     best = result["best_val_top1"]
     print(f"fine-tuning done: {result['epochs']} epochs"
           + (f", best validation top-1 {best:.2%} at epoch {result['best_epoch']}" if best is not None else "")
@@ -213,12 +201,8 @@ def cmd_evaluate(args) -> int:
     from masa.evaluate.evaluate import evaluate, format_metrics
 
     _threads(args)
-    try:
-        m = evaluate(args.checkpoint, args.data, args.split, args.out, clips=args.clips, groups=_groups(args.groups),
-                     progress=not args.quiet)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"masa evaluate: {err}", file=sys.stderr)
-        return 1
+    m = evaluate(args.checkpoint, args.data, args.split, args.out, clips=args.clips, groups=_groups(args.groups),
+                 progress=not args.quiet)
     print(format_metrics(m))
     return 0
 
@@ -248,8 +232,8 @@ def predict_stream(args, options) -> int:
         raise ValueError("give either --camera or a video, not both")
     if args.camera is None and len(args.files) != 1:
         raise ValueError(f"--stream reads one video; got {len(args.files)} inputs")
-    source = args.camera if args.camera is not None else args.files[0]
-    name = f"camera{source}" if str(source).isdigit() else Path(source).stem
+    source = camera_or_path(args.camera if args.camera is not None else args.files[0])
+    name = f"camera{source}" if isinstance(source, int) else Path(source).stem
     out = args.out or Path(f"{name}.glosses.json")
     predictor = Predictor(args.checkpoint, top_k=args.top_k)
     windows = []
@@ -292,11 +276,7 @@ def cmd_export(args) -> int:
 def cmd_fuse(args) -> int:
     from masa.evaluate.fusion import fuse
 
-    try:
-        result = fuse(tuple(args.val), tuple(args.test), steps=args.steps)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"masa fuse: {err}", file=sys.stderr)
-        return 1
+    result = fuse(tuple(args.val), tuple(args.test), steps=args.steps)
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2))
     t = result["test"]
@@ -311,11 +291,7 @@ def cmd_probe(args) -> int:
     from masa.evaluate.probe import format_probe, probe
 
     _threads(args)
-    try:
-        result = probe(args.checkpoint, args.data, overrides=args.set or [])
-    except (FileNotFoundError, ValueError) as err:
-        print(f"masa probe: {err}", file=sys.stderr)
-        return 1
+    result = probe(args.checkpoint, args.data, overrides=args.set or [])
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2))
     print(format_probe(result))

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-
 import torch
 
 from masa.data.store import PoseStore
@@ -18,12 +17,13 @@ def parts_present(frames: np.ndarray) -> np.ndarray:
     return part_presence(torch.from_numpy(np.ascontiguousarray(frames[..., 2]))).numpy()
 
 
-def frame_presence(store: PoseStore, chunk: int = 1 << 18) -> np.ndarray:
-    """parts_present over every frame of the store, (F, 3) bool, read in chunks: a large store
-    does not fit in memory."""
+def frame_presence(store: PoseStore, rows: np.ndarray | None = None, chunk: int = 1 << 18) -> np.ndarray:
+    """parts_present over the store's frames `rows` (default: all), (F, 3) bool, read in chunks:
+    a large store does not fit in memory."""
     frames = store.frames
-    return np.concatenate([parts_present(frames[i : i + chunk]) for i in range(0, len(frames), chunk)] or
-                          [np.zeros((0, len(PARTS)), bool)])
+    n = len(frames) if rows is None else len(rows)
+    pick = (lambda i: frames[i : i + chunk]) if rows is None else (lambda i: frames[rows[i : i + chunk]])
+    return np.concatenate([parts_present(pick(i)) for i in range(0, n, chunk)] or [np.zeros((0, len(PARTS)), bool)])
 
 
 def part_frames(frames: np.ndarray) -> dict[str, int]:
@@ -36,7 +36,7 @@ def part_shares(store: PoseStore, idx) -> dict[str, float]:
     detected: what a model trained on them expects to see."""
     lengths = store.lengths[idx]
     rows = np.repeat(store.offsets[idx] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-    seen = frame_presence(store)[rows].sum(0)
+    seen = frame_presence(store, rows).sum(0)  # only the samples' frames are read
     return {name: round(int(n) / max(len(rows), 1), 4) for name, n in zip(PARTS, seen)}
 
 

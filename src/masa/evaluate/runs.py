@@ -38,8 +38,7 @@ def read_run(path: Path | str) -> dict:
     if not rows:
         raise ValueError(f"{path} has no metrics.jsonl lines yet: nothing to summarise")
     started = json.loads((path / "run.json").read_text()) if (path / "run.json").exists() else {}
-    started.pop("kind", None)
-    kind = run_kind(path)
+    kind = started.pop("kind", None) or run_kind(path)  # runs older than run.json's "kind"
     last = rows[-1]
     figures: dict[str, float] = {"minutes": last["time"] / 60} if "time" in last else {}
     best_epoch = None

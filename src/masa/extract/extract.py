@@ -20,10 +20,10 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from masa.extract.estimators import DEFAULT_ESTIMATOR, Estimator, create_estimator
+from masa.extract.estimators import DEFAULT_ESTIMATOR, Estimator, check_estimator, create_estimator
 from masa.extract.quiet import silence_worker
 from masa.extract.video import VideoError, find_videos, open_video
-from masa.extras import require
+from masa.extras import MissingExtra
 from masa.files import atomic_open
 
 
@@ -84,6 +84,8 @@ def extract_one(video: Path, out: Path, estimator: str = DEFAULT_ESTIMATOR, on_f
         with atomic_open(out, "wb") as f:  # a killed run never leaves half a .pose behind
             pose.write(f)
         return Outcome(video, out, len(pose.body.data), time.perf_counter() - start)
+    except MissingExtra:
+        raise
     except (VideoError, OSError) as err:
         return Outcome(video, out, error=str(err))
     except Exception as err:  # a decoder or estimator failure on one video must not stop the rest
@@ -106,15 +108,18 @@ def plan(sources: list[Path], out_dir: Path, overwrite: bool) -> tuple[list[tupl
 def extract(sources: list[Path], out_dir: Path, workers: int = 1, overwrite: bool = False,
             estimator: str = DEFAULT_ESTIMATOR, progress: bool = True, on_outcome=None) -> Summary:
     """Extract every video in `sources` (files or folders) into `out_dir`."""
-    require("mediapipe", "cv2", purpose="masa extract")  # once, before any video
+    check_estimator(estimator)  # once, before any video: a missing extra is not 27 error lines
     todo, skipped = plan(sources, out_dir, overwrite)
     summary = Summary(skipped=skipped)
     bar = tqdm(total=len(todo), desc="videos", unit="video", disable=None if progress else True)
+    frames_done = 0
 
     def record(outcome: Outcome):
+        nonlocal frames_done
         (summary.failed if outcome.error else summary.done).append(outcome)
+        frames_done += outcome.frames
         bar.update(1)
-        bar.set_postfix(frames=sum(o.frames for o in summary.done), failed=len(summary.failed))
+        bar.set_postfix(frames=frames_done, failed=len(summary.failed))
         if on_outcome:
             on_outcome(outcome)
 

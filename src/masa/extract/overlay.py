@@ -23,17 +23,22 @@ def render_overlay(video: Path | str, out: Path | str, pose=None) -> tuple[Path,
     pose = pose if pose is not None else video_to_pose(video)
     shown = [c.name for c in pose.header.components if c.name not in HIDDEN]
     visualizer = PoseVisualizer(pose.get_components(shown))
-    with open_video(video) as (info, frames):
-        drawn = list(visualizer.draw_on_video(cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames))
-    if not drawn:
-        raise ValueError(f"{video}: no frame to draw on")
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".gif":
-        visualizer.save_gif(str(out), drawn)
-    else:
-        h, w = drawn[0].shape[:2]
-        writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), float(info.fps), (w, h))
-        for frame in drawn:
+    with open_video(video) as (info, frames):
+        drawn = visualizer.draw_on_video(cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames)
+        if out.suffix.lower() == ".gif":  # Pillow writes a GIF from all its frames at once
+            drawn = list(drawn)
+            if not drawn:
+                raise ValueError(f"{video}: no frame to draw on")
+            visualizer.save_gif(str(out), drawn)
+            return out, len(drawn)
+        size = (pose.header.dimensions.width, pose.header.dimensions.height)  # draw_on_video's frame size
+        writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), float(info.fps), size)
+        n = 0
+        for n, frame in enumerate(drawn, start=1):  # one frame in memory at a time
             writer.write(frame)
         writer.release()
-    return out, len(drawn)
+    if n == 0:
+        out.unlink(missing_ok=True)
+        raise ValueError(f"{video}: no frame to draw on")
+    return out, n

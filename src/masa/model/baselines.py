@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from masa.config import ModelConfig
-from masa.model.pooling import _attend
+from masa.model.pooling import attend
 from masa.skeleton import NUM_JOINTS
 
 WIDTHS = {"tiny": 128, "small": 192, "base": 256}  # hidden width by model.size
@@ -34,7 +34,7 @@ class FramePool(nn.Module):
         self.score = nn.Linear(dim, 1)
 
     def forward(self, x, valid):
-        return _attend(x, self.score(x)[..., 0], valid)
+        return attend(x, self.score(x)[..., 0], valid)
 
 
 class BaselineClassifier(nn.Module):

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 
-def _attend(tokens, scores, ok):
+def attend(tokens, scores, ok):
     """tokens (B, L, D), scores (B, L), ok (B, L) bool -> (B, D). Excluded positions get
     exactly zero weight; with none allowed the weights are all zero."""
     w = torch.softmax(scores.float().masked_fill(~ok, -1e9), dim=1) * ok
@@ -28,6 +28,6 @@ class AttentionPool(nn.Module):
         """tokens (B, T, 3, D); hand_ok (B, T, 2) bool; body_ok (B, T) bool -> (B, D)."""
         hands = torch.cat([tokens[:, :, 0], tokens[:, :, 1]], dim=1)  # (B, 2T, D)
         ok = torch.cat([hand_ok[..., 0], hand_ok[..., 1]], dim=1)
-        hand = _attend(hands, self.hand_score(hands)[..., 0], ok)
-        body = _attend(tokens[:, :, 2], self.body_score(tokens[:, :, 2])[..., 0], body_ok)
+        hand = attend(hands, self.hand_score(hands)[..., 0], ok)
+        body = attend(tokens[:, :, 2], self.body_score(tokens[:, :, 2])[..., 0], body_ok)
         return hand + body

@@ -26,18 +26,12 @@ def save(path: Path | str, state: dict, keep_previous: bool = False):
     and a failure (a full disk) leaves no temporary file. keep_previous: the file being
     replaced stays as PREVIOUS (last.pt -> last.previous.pt), a fallback if the new one is lost."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        torch.save(state, tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
+    with atomic_open(path, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())  # on disk before it replaces the last good checkpoint
         if keep_previous and path.exists():
             os.replace(path, previous_of(path))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def previous_of(path: Path) -> Path:
@@ -46,14 +40,8 @@ def previous_of(path: Path) -> Path:
 
 def copy(src: Path | str, dst: Path | str):
     """Copy a written checkpoint under another name, atomically (no second serialisation)."""
-    dst = Path(dst)
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with open(src, "rb") as f, atomic_open(dst, "wb") as g:
+        shutil.copyfileobj(f, g)
 
 
 def load(path: Path | str, map_location="cpu") -> dict:

@@ -17,12 +17,12 @@ from torch.utils.data import DataLoader
 
 from masa import config as cfgmod
 from masa import losses, pretext
-from masa.inputs import model_inputs
 from masa.data.dataset import PoseDataset, collate
 from masa.data.store import StoreSet
+from masa.device import set_threads
+from masa.inputs import model_inputs
 from masa.model.registry import build_pretrainer
 from masa.train import checkpoint, distributed
-from masa.device import set_threads
 from masa.train.amp import autocast_for, optimiser_step
 from masa.train.errors import NonFiniteLoss
 from masa.train.progress import EpochProgress
@@ -184,8 +184,9 @@ def pretrain(cfg: cfgmod.Config, data: list[Path | str], out: Path | str, resume
     s = PretrainState(cfg, run, dataset, stores, optimizer, scaler, amp_ctx, generator, device, rank, world)
 
     start_epoch, start_batch = resume_from_last(raw, s) if resume else (0, 0)
-    # lines logged after the checkpoint are written again
-    run.start(cfg, {"data": [str(Path(d).resolve()) for d in data], "splits": splits}, keep_row=lambda row: row.get("step", 0) <= s.step, tb_step=s.step, threads=threads)
+    started_on = {"data": [str(Path(d).resolve()) for d in data], "splits": splits}
+    run.start(cfg, started_on, keep_row=lambda row: row.get("step", 0) <= s.step,  # later lines are written again
+              tb_step=s.step, threads=threads)
 
     model = raw
     if world > 1:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from masa import config as cfgmod
 from masa import settings
-from masa.files import read_jsonl
+from masa.files import atomic_open, read_jsonl
 from masa.train import checkpoint
 
 
@@ -52,9 +52,11 @@ class RunDir:
             rows = checkpoint.truncate_metrics(self.metrics, keep_row)
             self._elapsed_before = rows[-1].get("time", 0.0) if rows else 0.0
         self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / "config.json").write_text(cfgmod.dumps(cfg))
+        with atomic_open(self.path / "config.json") as f:  # resume reads it back: never half-written
+            f.write(cfgmod.dumps(cfg))
         if not self.resume or not (self.path / "run.json").exists():
-            (self.path / "run.json").write_text(json.dumps({"kind": self.section, **started_on}, indent=2))
+            with atomic_open(self.path / "run.json") as f:
+                json.dump({"kind": self.section, **started_on}, f, indent=2)
         from tensorboardX import SummaryWriter
 
         self._tb = SummaryWriter(str(self.path / "tb"), purge_step=tb_step if self.resume else None)

@@ -10,9 +10,12 @@ maps to the canonical skeleton.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import numpy as np
+
+from masa.extras import require
 
 
 class Estimator(Protocol):
@@ -27,13 +30,25 @@ def _mediapipe_holistic() -> Estimator:
     return MediaPipeHolistic()
 
 
-ESTIMATORS: dict[str, Callable[[], Estimator]] = {
-    "mediapipe-holistic": _mediapipe_holistic,
+@dataclass(frozen=True)
+class Backend:
+    create: Callable[[], Estimator]
+    needs: tuple[str, ...]  # modules it imports (masa.extras names the extra that installs them)
+
+
+ESTIMATORS: dict[str, Backend] = {
+    "mediapipe-holistic": Backend(_mediapipe_holistic, ("mediapipe", "cv2")),
 }
 DEFAULT_ESTIMATOR = "mediapipe-holistic"
 
 
-def create_estimator(name: str = DEFAULT_ESTIMATOR) -> Estimator:
+def check_estimator(name: str = DEFAULT_ESTIMATOR) -> Backend:
+    """The backend `name`, once its modules are known to be installed (else one MissingExtra)."""
     if name not in ESTIMATORS:
         raise ValueError(f"unknown pose estimator {name!r}; known: {', '.join(ESTIMATORS)}")
-    return ESTIMATORS[name]()
+    require(*ESTIMATORS[name].needs, purpose=f"pose estimation with {name}")
+    return ESTIMATORS[name]
+
+
+def create_estimator(name: str = DEFAULT_ESTIMATOR) -> Estimator:
+    return check_estimator(name).create()

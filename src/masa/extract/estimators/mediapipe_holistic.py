@@ -11,13 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from masa.extract.quiet import native_stderr_silenced
-from masa.extras import require
 
 
 class MediaPipeHolistic:
     def __init__(self):
-        require("mediapipe", "cv2", purpose="pose extraction from video")
-        import mediapipe as mp
+        import mediapipe as mp  # installed: create_estimator checked
 
         with native_stderr_silenced():
             self._model = mp.solutions.holistic.Holistic(static_image_mode=False, model_complexity=1)
