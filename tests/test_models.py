@@ -34,10 +34,14 @@ def grads_missing(model):
     return bad
 
 
-@pytest.mark.parametrize("size", sorted(SIZES))
-def test_classifier_forward_backward(size):
+ARCHITECTURES = [(size, "gcn", "parts") for size in sorted(SIZES)] + [
+    ("tiny", "mlp", "parts"), ("tiny", "gcn", "frames"), ("tiny", "mlp", "frames")]
+
+
+@pytest.mark.parametrize("size, part, pool", ARCHITECTURES)
+def test_classifier_forward_backward(size, part, pool):
     torch.manual_seed(0)
-    model = build_classifier(ModelConfig(size=size), 7)
+    model = build_classifier(ModelConfig(size=size, part_embedding=part, pool=pool), 7)
     xy, present, valid, _ = poses()
     logits = model(xy, present, valid)
     assert logits.shape == (3, 7) and torch.isfinite(logits).all()
@@ -45,14 +49,15 @@ def test_classifier_forward_backward(size):
     assert grads_missing(model) == []
 
 
-VARIANTS = [(size, "visible", "drop") for size in sorted(SIZES)] + [
-    ("tiny", "visible", "before"), ("tiny", "full", "after"), ("tiny", "full", "drop")]
+VARIANTS = [(size, "visible", "drop", "gcn", "parts") for size in sorted(SIZES)] + [
+    ("tiny", "visible", "before", "gcn", "parts"), ("tiny", "full", "after", "gcn", "parts"),
+    ("tiny", "full", "drop", "gcn", "parts"), ("tiny", "visible", "drop", "mlp", "frames")]
 
 
-@pytest.mark.parametrize("size, encoder, stage", VARIANTS)
-def test_pretrainer_forward_backward(size, encoder, stage):
+@pytest.mark.parametrize("size, encoder, stage, part, pool", VARIANTS)
+def test_pretrainer_forward_backward(size, encoder, stage, part, pool):
     torch.manual_seed(0)
-    cfg = ModelConfig(size=size, encoder=encoder, mask_stage=stage)
+    cfg = ModelConfig(size=size, encoder=encoder, mask_stage=stage, part_embedding=part, pool=pool)
     model = pretrainer(cfg, queue_size=12)
     xy, present, valid, _ = poses()
     g = torch.Generator().manual_seed(1)
@@ -76,19 +81,21 @@ def test_base_classifier_has_the_papers_parameter_count(classes):
     assert sum(p.numel() for p in model.parameters()) == 66_554_994 + 513 * classes
 
 
-def test_padding_changes_nothing():
+@pytest.mark.parametrize("part, pool", [("gcn", "parts"), ("mlp", "frames")])
+def test_padding_changes_nothing(part, pool):
     torch.manual_seed(0)
-    model = build_classifier(ModelConfig(size="tiny"), 5).eval()
+    model = build_classifier(ModelConfig(size="tiny", part_embedding=part, pool=pool), 5).eval()
     xy, present, valid, _ = poses()
     alone = model(xy[2:3, :5], present[2:3, :5], valid[2:3, :5])
     padded = model(xy, present, valid)[2:3]
     torch.testing.assert_close(alone, padded, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("stage, leaks", [("drop", False), ("before", False), ("after", True)])
-def test_masked_poses_do_not_leak_unless_asked(stage, leaks):
+@pytest.mark.parametrize("stage, leaks, part", [("drop", False, "gcn"), ("before", False, "gcn"), ("after", True, "gcn"),
+                                               ("drop", False, "mlp")])
+def test_masked_poses_do_not_leak_unless_asked(stage, leaks, part):
     torch.manual_seed(0)
-    cfg = ModelConfig(size="tiny", mask_stage=stage)
+    cfg = ModelConfig(size="tiny", mask_stage=stage, part_embedding=part)
     model = pretrainer(cfg, queue_size=6).eval()
     xy, present, valid, _ = poses()
     ma = pretext.random_mask(valid, 0.5, generator=torch.Generator().manual_seed(2))
@@ -167,9 +174,10 @@ def test_momentum_update_and_queue():
         model.enqueue(torch.randn(3, 4))
 
 
-def test_dense_inference_path_equals_the_gathered_one():
+@pytest.mark.parametrize("part", ["gcn", "mlp"])
+def test_dense_inference_path_equals_the_gathered_one(part):
     torch.manual_seed(0)
-    model = build_classifier(ModelConfig(size="tiny"), 5).eval()
+    model = build_classifier(ModelConfig(size="tiny", part_embedding=part), 5).eval()
     xy, present, valid, _ = poses()
     emb = model.encoder.embedding
     with torch.no_grad():

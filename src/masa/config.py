@@ -66,6 +66,8 @@ class ModelConfig:
     mask_stage: str = "drop"  # drop: masked parts never enter the embedding (MAE) | before: a token in their place
     #                           before the temporal convs | after: the token after them (code; leaks)
     positional: str = "sinusoidal"  # sinusoidal | none (code: none; order only from the temporal convs)
+    part_embedding: str = "gcn"  # gcn: a graph network per part and frame (paper) | mlp: two linear layers
+    pool: str = "parts"  # parts: hands and body pooled apart and summed (paper) | frames: whole frames, 3x wider
     relu_heads: bool = False  # motion heads end with ReLU (code: True; then only positive residuals)
     dropout: float = 0.1
 
@@ -222,7 +224,8 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "synth.max_frames": ">=2", "synth.image_size": ">0", "synth.val_signers": ">=0", "synth.test_signers": ">=0",
     "synth.jitter_px": ">=0", "synth.drop_hand_prob": "0..1", "synth.low_conf_prob": "0..1",
     "model.encoder": ("visible", "full"), "model.mask_stage": ("drop", "before", "after"),
-    "model.positional": ("sinusoidal", "none"), "model.dropout": "0..<1",
+    "model.positional": ("sinusoidal", "none"), "model.part_embedding": ("gcn", "mlp"),
+    "model.pool": ("parts", "frames"), "model.dropout": "0..<1",
     "pretext.strategy": ("motion-paper", "motion-code", "random"), "pretext.target": ("motion", "joints"),
     "pretext.interval": ">=1", "pretext.extra_intervals": ">=1", "pretext.mask_ratio": "0..<1",
     "pretext.motion_threshold": ">=0", "pretext.moving_ratio": "0..1", "pretext.code_threshold": ">=0",

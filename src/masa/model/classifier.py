@@ -13,12 +13,12 @@ class MASAClassifier(nn.Module):
         super().__init__()
         self.encoder = Encoder(size, cfg, with_mask_token=False)
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(size.part_dim, num_classes)
+        self.fc = nn.Linear(self.encoder.out_dim, num_classes)
         nn.init.normal_(self.fc.weight, std=0.01)
         nn.init.zeros_(self.fc.bias)
 
     def features(self, xy, present, valid):
-        """The pooled sign embedding (B, part_dim)."""
+        """The pooled sign embedding (B, encoder.out_dim)."""
         return self.encoder(xy, present, valid).pooled
 
     def forward(self, xy, present, valid):

@@ -100,6 +100,26 @@ class PartGCN(nn.Module):
         return self.out_drop(torch.relu(batchnorm_last(self.out_bn, self.out_fc(x))))
 
 
+class PartMLP(nn.Module):
+    """A part's joints flattened, through two layers (model.part_embedding=mlp; beyond the
+    paper, the ablation of the graph network): (N, V, 2) -> (N, D).
+
+    data BN -> linear -> BN -> ReLU -> dropout -> linear -> BN -> ReLU -> dropout. Every joint
+    has its own weights, so joint identity is kept where the GCN's max-pooling drops it."""
+
+    def __init__(self, V: int, dim: int):
+        super().__init__()
+        self.data_bn = nn.BatchNorm1d(V * 2)
+        self.fc1, self.bn1 = nn.Linear(V * 2, dim), nn.BatchNorm1d(dim)
+        self.fc2, self.bn2 = nn.Linear(dim, dim), nn.BatchNorm1d(dim)
+        self.drop = nn.Dropout(0.25)
+
+    def forward(self, x):
+        x = batchnorm_last(self.data_bn, x.reshape(x.shape[0], -1))
+        x = self.drop(torch.relu(batchnorm_last(self.bn1, self.fc1(x))))
+        return self.drop(torch.relu(batchnorm_last(self.bn2, self.fc2(x))))
+
+
 class TemporalBlock(nn.Module):
     """concat[conv k5 -> ReLU ; conv k3 -> ReLU -> conv k3 -> ReLU] -> 1x1 conv -> BN -> ReLU.
     x: (B, D, T), valid: (B, 1, T) float; padding stays 0 and BN sees real frames only."""
@@ -156,15 +176,21 @@ class PoseEmbedding(nn.Module):
     """
 
     STAGES = ("drop", "before", "after")
+    PARTS = ("gcn", "mlp")  # the per-frame part network: the paper's graph network, or a plain MLP
 
-    def __init__(self, c1: int, c2: int, dim: int, mask_stage: str = "drop"):
+    def __init__(self, c1: int, c2: int, dim: int, mask_stage: str = "drop", part: str = "gcn"):
         super().__init__()
         if mask_stage not in self.STAGES:
             raise ValueError(f"unknown mask stage {mask_stage!r} ({' | '.join(self.STAGES)})")
+        if part not in self.PARTS:
+            raise ValueError(f"unknown part embedding {part!r} ({' | '.join(self.PARTS)})")
         self.dim = dim
         self.mask_stage = mask_stage
-        self.hand = PartGCN(graph.hand_graph(), graph.pooled_hand_graph(), sk.HAND_POOL_GROUPS, c1, c2, dim)
-        self.body = PartGCN(graph.body_graph(), graph.pooled_body_graph(), sk.BODY_POOL_GROUPS, c1, c2, dim)
+        if part == "gcn":
+            self.hand = PartGCN(graph.hand_graph(), graph.pooled_hand_graph(), sk.HAND_POOL_GROUPS, c1, c2, dim)
+            self.body = PartGCN(graph.body_graph(), graph.pooled_body_graph(), sk.BODY_POOL_GROUPS, c1, c2, dim)
+        else:
+            self.hand, self.body = PartMLP(21, dim), PartMLP(7, dim)
         self.hand_tcn = TemporalBlocks(dim)
         self.body_tcn = TemporalBlocks(dim)
 

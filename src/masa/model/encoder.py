@@ -17,7 +17,7 @@ from torch import nn
 from masa.config import ModelConfig
 from masa.model.embedding import PoseEmbedding
 from masa.model.packing import run_packed
-from masa.model.pooling import AttentionPool
+from masa.model.pooling import POOLS
 from masa.model.sizes import ModelSize
 from masa.model.transformer import Transformer, sinusoidal
 
@@ -26,17 +26,21 @@ from masa.model.transformer import Transformer, sinusoidal
 class Encoded:
     tokens: torch.Tensor  # (B, T, 3, d) encoder output at every position (zeros where not kept)
     kept: torch.Tensor  # (B, T) bool: positions the transformer produced
-    pooled: torch.Tensor  # (B, d)
+    pooled: torch.Tensor  # (B, out_dim): d (pool=parts) or 3d (pool=frames)
 
 
 class Encoder(nn.Module):
     def __init__(self, size: ModelSize, cfg: ModelConfig, with_mask_token: bool = False):
         super().__init__()
         self.size, self.cfg = size, cfg
-        self.embedding = PoseEmbedding(size.c1, size.c2, size.part_dim, mask_stage=cfg.mask_stage)
+        self.embedding = PoseEmbedding(size.c1, size.c2, size.part_dim, mask_stage=cfg.mask_stage, part=cfg.part_embedding)
         self.mask_token = nn.Parameter(torch.zeros(size.part_dim)) if with_mask_token else None
         self.transformer = Transformer(size.dim, size.depth, size.heads, size.ffn, cfg.dropout)
-        self.pool = AttentionPool(size.part_dim)
+        if cfg.pool not in POOLS:
+            raise ValueError(f"unknown model.pool {cfg.pool!r} ({' | '.join(POOLS)})")
+        pool, parts = POOLS[cfg.pool]
+        self.pool = pool(parts * size.part_dim)
+        self.out_dim = parts * size.part_dim  # width of the pooled sign embedding
 
     def positions(self, length: int, device) -> torch.Tensor | None:
         return sinusoidal(length, self.size.dim, device) if self.cfg.positional == "sinusoidal" else None

@@ -1,9 +1,14 @@
-"""Learned attention pooling over frames (spec §4.7).
+"""Learned attention pooling over frames (spec §4.7), and a whole-frame variant.
 
-Hands: the right- and left-hand tokens of all frames form one sequence of 2T, scored by a
-linear layer; softmax over the frames where that hand is present and visible. Body: the
-same over its T tokens. The two vectors are summed. Padding never enters: a hand or body
-with no usable frame contributes zero.
+`AttentionPool` (model.pool=parts, the paper): the right- and left-hand tokens of all frames
+form one sequence of 2T, scored by a linear layer; softmax over the frames where that hand is
+present and visible. Body: the same over its T tokens. The two vectors are summed, so the
+sign embedding is one part wide. Padding never enters: a hand or body with no usable frame
+contributes zero.
+
+`FramePool` (model.pool=frames, beyond the paper): the three part tokens of a frame stay
+together, one score per frame, softmax over the frames the transformer produced. The
+embedding is three parts wide and keeps which hand did what.
 """
 from __future__ import annotations
 
@@ -31,3 +36,19 @@ class AttentionPool(nn.Module):
         hand = attend(hands, self.hand_score(hands)[..., 0], ok)
         body = attend(tokens[:, :, 2], self.body_score(tokens[:, :, 2])[..., 0], body_ok)
         return hand + body
+
+
+class FramePool(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.score = nn.Linear(dim, 1)
+
+    def forward(self, tokens, hand_ok, body_ok):
+        """tokens (B, T, 3, D); hand_ok (B, T, 2), body_ok (B, T) bool -> (B, 3D).
+        A frame is pooled where any of its parts is usable."""
+        frames = tokens.flatten(2)
+        ok = hand_ok.any(dim=-1) | body_ok
+        return attend(frames, self.score(frames)[..., 0], ok)
+
+
+POOLS = {"parts": (AttentionPool, 1), "frames": (FramePool, 3)}  # name -> (module, width in parts)

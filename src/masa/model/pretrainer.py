@@ -23,8 +23,8 @@ from masa.model.sizes import ModelSize
 from masa.model.transformer import Transformer
 
 
-def projector(size: ModelSize, out_dim: int) -> nn.Module:
-    return nn.Sequential(nn.Linear(size.part_dim, size.proj_hidden), nn.ReLU(), nn.Linear(size.proj_hidden, out_dim))
+def projector(size: ModelSize, in_dim: int, out_dim: int) -> nn.Module:
+    return nn.Sequential(nn.Linear(in_dim, size.proj_hidden), nn.ReLU(), nn.Linear(size.proj_hidden, out_dim))
 
 
 class MotionHead(nn.Module):
@@ -49,7 +49,7 @@ class MASAPretrainer(nn.Module):
         self.size, self.cfg = size, cfg
         self.temperature = temperature
         self.encoder_q = Encoder(size, cfg, with_mask_token=True)
-        self.projector_q = projector(size, proj_dim)
+        self.projector_q = projector(size, self.encoder_q.out_dim, proj_dim)
         xavier_init(self.encoder_q)
         xavier_init(self.projector_q)
         self.encoder_k = copy.deepcopy(self.encoder_q)
