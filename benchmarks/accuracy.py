@@ -13,6 +13,7 @@ Prints one line per run and the table; `--write-doc` puts the table into docs/re
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -76,12 +77,13 @@ def pretrain_once(args, norm, presets, overrides) -> Path | None:
     corpus = real_tasks.corpus_store(args.data, args.work, norm, args.pretrain_fraction, webcam=not args.quick)
     if corpus is None:
         return None
-    settings = presets + [o for o in overrides if not o.startswith(("finetune.", "augment."))]
-    key = hashlib.sha1(json.dumps(settings).encode()).hexdigest()[:8]  # one run per pre-training setting
+    cfg = cfgmod.resolve(presets, overrides)
+    # one run per resolved pre-training setting: a preset that changes, changes the key
+    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("finetune", "augment")}
+    key = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
     out = args.work / f"pretrain-{corpus.name}-{key}"
     if not (out / "checkpoints" / "last.pt").exists():
         torch.set_num_threads(args.threads * args.jobs)
-        cfg = cfgmod.resolve(presets, overrides)
         start = time.perf_counter()
         pretrain(cfg, [corpus], out, progress=False, resume=(out / "checkpoints").exists())
         print(f"pre-trained on {corpus.name} in {time.perf_counter() - start:.0f} s -> {out}", flush=True)

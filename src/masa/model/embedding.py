@@ -70,9 +70,9 @@ class PartGCN(nn.Module):
     """One part's per-frame network: (N, V, 2) -> (N, D).
 
     data BN -> 3 graph layers (C1, C1, C2) -> max-pool to parts -> 2 pooled-graph layers (D)
-    -> max over parts -> 1x1 conv + BN + ReLU + dropout."""
+    -> max over parts -> 1x1 conv + BN + ReLU + dropout (model.embed_dropout; paper 0.25)."""
 
-    def __init__(self, A, A_pooled, pool_groups, c1: int, c2: int, dim: int):
+    def __init__(self, A, A_pooled, pool_groups, c1: int, c2: int, dim: int, dropout: float = 0.25):
         super().__init__()
         V = A.shape[1]
         self.data_bn = nn.BatchNorm1d(V * 2)
@@ -89,7 +89,7 @@ class PartGCN(nn.Module):
         )
         self.out_fc = nn.Linear(dim, dim)
         self.out_bn = nn.BatchNorm1d(dim)
-        self.out_drop = nn.Dropout(0.25)
+        self.out_drop = nn.Dropout(dropout)
 
     def forward(self, x):
         N, V, _ = x.shape
@@ -107,12 +107,12 @@ class PartMLP(nn.Module):
     data BN -> linear -> BN -> ReLU -> dropout -> linear -> BN -> ReLU -> dropout. Every joint
     has its own weights, so joint identity is kept where the GCN's max-pooling drops it."""
 
-    def __init__(self, V: int, dim: int):
+    def __init__(self, V: int, dim: int, dropout: float = 0.25):
         super().__init__()
         self.data_bn = nn.BatchNorm1d(V * 2)
         self.fc1, self.bn1 = nn.Linear(V * 2, dim), nn.BatchNorm1d(dim)
         self.fc2, self.bn2 = nn.Linear(dim, dim), nn.BatchNorm1d(dim)
-        self.drop = nn.Dropout(0.25)
+        self.drop = nn.Dropout(dropout)
 
     def forward(self, x):
         x = batchnorm_last(self.data_bn, x.reshape(x.shape[0], -1))
@@ -178,7 +178,7 @@ class PoseEmbedding(nn.Module):
     STAGES = ("drop", "before", "after")
     PARTS = ("gcn", "mlp")  # the per-frame part network: the paper's graph network, or a plain MLP
 
-    def __init__(self, c1: int, c2: int, dim: int, mask_stage: str = "drop", part: str = "gcn"):
+    def __init__(self, c1: int, c2: int, dim: int, mask_stage: str = "drop", part: str = "gcn", dropout: float = 0.25):
         super().__init__()
         if mask_stage not in self.STAGES:
             raise ValueError(f"unknown mask stage {mask_stage!r} ({' | '.join(self.STAGES)})")
@@ -187,10 +187,10 @@ class PoseEmbedding(nn.Module):
         self.dim = dim
         self.mask_stage = mask_stage
         if part == "gcn":
-            self.hand = PartGCN(graph.hand_graph(), graph.pooled_hand_graph(), sk.HAND_POOL_GROUPS, c1, c2, dim)
-            self.body = PartGCN(graph.body_graph(), graph.pooled_body_graph(), sk.BODY_POOL_GROUPS, c1, c2, dim)
+            self.hand = PartGCN(graph.hand_graph(), graph.pooled_hand_graph(), sk.HAND_POOL_GROUPS, c1, c2, dim, dropout)
+            self.body = PartGCN(graph.body_graph(), graph.pooled_body_graph(), sk.BODY_POOL_GROUPS, c1, c2, dim, dropout)
         else:
-            self.hand, self.body = PartMLP(21, dim), PartMLP(7, dim)
+            self.hand, self.body = PartMLP(21, dim, dropout), PartMLP(7, dim, dropout)
         self.hand_tcn = TemporalBlocks(dim)
         self.body_tcn = TemporalBlocks(dim)
 
