@@ -140,7 +140,8 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=1, help="torch threads per run")
     p.add_argument("--quick", action="store_true", help="smoke test: one task, one seed, tiny budgets")
     p.add_argument("--tag", default="", help="name of this experiment in the output folder")
-    p.add_argument("--merge", nargs="+", default=[], metavar="TAG", help="add the rows of earlier runs (their --tag)")
+    p.add_argument("--merge", nargs="+", default=[], metavar="TAG",
+                   help="add the rows of earlier runs (their --tag); TAG:gru,tcn for some models only")
     p.add_argument("--report-only", action="store_true", help="train nothing: the table of the --merge runs")
     p.add_argument("--write-doc", action="store_true", help="put the table into docs/results.md")
     args = p.parse_args(argv)
@@ -187,8 +188,10 @@ def main(argv=None):
 
 def report(args, rows: list[dict], start: float) -> list[dict]:
     """The table of these rows and those of the --merge runs; printed, and written to the doc."""
-    for tag in args.merge:
-        rows = rows + json.loads((args.work / "runs" / tag / "results.json").read_text())["rows"]
+    for merge in args.merge:  # TAG, or TAG:model,model for some of its models
+        tag, _, models = merge.partition(":")
+        earlier = json.loads((args.work / "runs" / tag / "results.json").read_text())["rows"]
+        rows = rows + [r for r in earlier if not models or r["model"] in models.split(",")]
     table = summarise(rows)
     text = markdown(table)
     print(f"\n{text}\n\nwall time {(time.perf_counter() - start) / 60:.1f} min")
