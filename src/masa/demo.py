@@ -30,10 +30,10 @@ PRESET = "small-data"  # the recipe that measured best on the real sets (docs/re
 DEMO = ["finetune.labels_per_class=6", "finetune.hand_swap=true"]
 OUTPUTS = ("store", "pretrain", "finetune-pretrained", "finetune-scratch", "eval-pretrained", "eval-scratch",
            "report.md", "pretrain_losses.png", "finetune_accuracy.png")
-# Share of the demo's time each step took (fresh clone, AMD EPYC, 1 thread, 2026-11-23: 8 min 40 s):
+# Share of the demo's time each step took (fresh clone, AMD EPYC, 1 thread, 2026-11-23: 8 min 34 s):
 # the overall ETA.
-STEPS = (("synthetic signs", 0.004), ("pre-training", 0.852), ("fine-tuning pretrained", 0.063),
-         ("evaluating pretrained", 0.006), ("fine-tuning scratch", 0.073), ("evaluating scratch", 0.002))
+STEPS = (("synthetic signs", 0.006), ("pre-training", 0.722), ("fine-tuning pretrained", 0.134),
+         ("evaluating pretrained", 0.004), ("fine-tuning scratch", 0.132), ("evaluating scratch", 0.002))
 
 
 def clear(out: Path, overwrite: bool):
