@@ -71,6 +71,13 @@ def one_run(job: dict) -> dict:
     return row
 
 
+def pretrain_key(cfg: cfgmod.Config) -> str:
+    """One pre-training run per resolved setting (fine-tuning and augmentation aside): a preset
+    whose contents change gets a new run instead of reusing one of another architecture."""
+    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("finetune", "augment")}
+    return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
+
+
 def pretrain_once(args, norm, presets, overrides) -> Path | None:
     from masa.train.pretrain import pretrain
 
@@ -78,10 +85,7 @@ def pretrain_once(args, norm, presets, overrides) -> Path | None:
     if corpus is None:
         return None
     cfg = cfgmod.resolve(presets, overrides)
-    # one run per resolved pre-training setting: a preset that changes, changes the key
-    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("finetune", "augment")}
-    key = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
-    out = args.work / f"pretrain-{corpus.name}-{key}"
+    out = args.work / f"pretrain-{corpus.name}-{pretrain_key(cfg)}"
     if not (out / "checkpoints" / "last.pt").exists():
         torch.set_num_threads(args.threads * args.jobs)
         start = time.perf_counter()

@@ -3,20 +3,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 
 import torch
 
-
-def cpu_model() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from masa.device import cpu_name
 
 
 def cpu_flags() -> str:
@@ -33,7 +24,7 @@ def cpu_flags() -> str:
 
 def machine(device: torch.device) -> str:
     gpu = f", GPU {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""
-    return (f"machine: {cpu_model()} ({os.cpu_count()} logical CPUs; {cpu_flags()}), torch {torch.__version__}, "
+    return (f"machine: {cpu_name()} ({os.cpu_count()} logical CPUs; {cpu_flags()}), torch {torch.__version__}, "
             f"threads {torch.get_num_threads()}, device {device}{gpu}")
 
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import cpu_flags, cpu_model  # noqa: E402
+from common import cpu_flags, cpu_name  # noqa: E402
 
 from masa.extract.extract import extract  # noqa: E402
 
@@ -29,7 +29,7 @@ def main():
     p.add_argument("--copies", type=int, default=4, help="links to each video, to have enough work for the workers")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = p.parse_args()
-    print(f"machine: {cpu_model()} ({os.cpu_count()} logical CPUs; {cpu_flags()})")
+    print(f"machine: {cpu_name()} ({os.cpu_count()} logical CPUs; {cpu_flags()})")
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "videos"
         src.mkdir()

@@ -25,6 +25,18 @@ def test_benchmark_runs(script, args, expect):
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+def test_a_corpus_pre_training_is_reused_only_for_the_same_resolved_settings(monkeypatch):
+    from masa.config import resolve
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    from accuracy import pretrain_key
+
+    key = pretrain_key(resolve(["small-data"]))
+    assert pretrain_key(resolve(["small-data"], ["finetune.epochs=3", "augment.rotate=10"])) == key
+    assert pretrain_key(resolve(["small-data"], ["model.pool=parts"])) != key  # what a changed preset does
+    assert pretrain_key(resolve(["small-data"], ["pretrain.epochs=4"])) != key
+
+
 def test_accuracy_benchmark_quick_mode(tmp_path):
     """The real-data table end to end at smoke-test budgets: import, pre-train, fine-tune every
     model, test, and the table with mean and std."""

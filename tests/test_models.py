@@ -75,6 +75,16 @@ def test_pretrainer_forward_backward(size, encoder, stage, part, pool):
     assert all(p.grad is None for p in model.encoder_k.parameters())
 
 
+def test_the_architecture_settings_offer_what_the_model_builds():
+    from masa.config import ALLOWED
+    from masa.model.embedding import PoseEmbedding
+    from masa.model.pooling import POOLS
+
+    assert set(ALLOWED["model.pool"]) == set(POOLS)
+    assert set(ALLOWED["model.part_embedding"]) == set(PoseEmbedding.PARTS)
+    assert set(ALLOWED["model.mask_stage"]) == set(PoseEmbedding.STAGES)
+
+
 @pytest.mark.parametrize("classes", [100, 2000])
 def test_base_classifier_has_the_papers_parameter_count(classes):
     model = build_classifier(ModelConfig(size="base"), classes)

@@ -3,12 +3,11 @@ computed: the losses of a few pre-training steps and fine-tuning epochs are pinn
 values recorded at commit 479fd45, before the redesign, with the same seeds and one thread.
 A deliberate change to the model or its inputs updates these numbers in the same commit,
 saying why."""
-import json
-
 import pytest
 import torch
 
 from masa.config import resolve
+from masa.files import read_jsonl
 from masa.train.finetune import finetune
 from masa.train.pretrain import pretrain
 from tests.conftest import write_synth_store
@@ -18,10 +17,6 @@ SMALL = ["synth.num_classes=4", "synth.num_signers=3", "synth.val_signers=1", "s
 PRETRAIN = [(3468.405029296875, 0.00019322262960486114), (2122.1455078125, 1.8747241497039795),
             (2897.798095703125, 3.142683267593384), (2368.193359375, 2.843909740447998)]  # (L_m, L_s) per step
 FINETUNE = [(1.386973222096761, 0.25), (1.3981369336446126, 0.25)]  # (train loss, val top-1) per epoch
-
-
-def rows(run):
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 def test_the_same_seed_gives_the_recorded_losses(tmp_path):
@@ -36,7 +31,7 @@ def test_the_same_seed_gives_the_recorded_losses(tmp_path):
         finetune(ft, store, str(tmp_path / "pre"), tmp_path / "ft", progress=False)
     finally:
         torch.set_num_threads(threads)
-    got = [(r["loss_m"], r["loss_s"]) for r in rows(tmp_path / "pre")]
+    got = [(r["loss_m"], r["loss_s"]) for r in read_jsonl(tmp_path / "pre" / "metrics.jsonl")]
     assert got == [pytest.approx(p, rel=1e-4, abs=1e-5) for p in PRETRAIN]
-    got = [(r["loss"], r["val_top1"]) for r in rows(tmp_path / "ft")]
+    got = [(r["loss"], r["val_top1"]) for r in read_jsonl(tmp_path / "ft" / "metrics.jsonl")]
     assert got == [pytest.approx(p, rel=1e-4) for p in FINETUNE]

@@ -79,17 +79,12 @@ def run_demo(out: Path | str, overrides: list[str] | None = None, progress: bool
 
 def machine() -> str:
     """'AMD EPYC ... , 2 threads': results are identical only on the same CPU kind and threads."""
-    import platform
-
     import torch
 
-    name = platform.processor() or platform.machine()
-    try:
-        name = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    from masa.device import cpu_name
+
     n = torch.get_num_threads()
-    return f"{name}, {n} thread{'s' if n != 1 else ''}, torch {torch.__version__}"
+    return f"{cpu_name()}, {n} thread{'s' if n != 1 else ''}, torch {torch.__version__}"
 
 
 def _confusions(m: dict) -> str:

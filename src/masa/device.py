@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import platform
 
 import torch
 
@@ -27,6 +28,17 @@ def pick(name: str = "auto", local_rank: int = 0) -> torch.device:
             raise ValueError(f"device {name!r} asked for, but there are only {torch.cuda.device_count()} CUDA devices")
         torch.cuda.set_device(dev)
     return dev
+
+
+def cpu_name() -> str:
+    """The CPU's model name ('AMD EPYC ...'): results and speeds are comparable only on the same kind."""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def available_cores() -> int:

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from masa.config import ModelConfig
-from masa.model.pooling import attend
+from masa.model.pooling import FramePool
 from masa.skeleton import NUM_JOINTS
 
 WIDTHS = {"tiny": 128, "small": 192, "base": 256}  # hidden width by model.size
@@ -24,17 +24,6 @@ def frame_features(xy, present):
     seen = (xy != 0).any(dim=-1, keepdim=True)
     centred = torch.where(seen, xy - 0.5, torch.zeros_like(xy))
     return torch.cat([centred.flatten(2), present.to(xy.dtype)], dim=-1)
-
-
-class FramePool(nn.Module):
-    """Attention pooling over the real frames: (B, T, D), valid (B, T) -> (B, D)."""
-
-    def __init__(self, dim: int):
-        super().__init__()
-        self.score = nn.Linear(dim, 1)
-
-    def forward(self, x, valid):
-        return attend(x, self.score(x)[..., 0], valid)
 
 
 class BaselineClassifier(nn.Module):

@@ -6,9 +6,10 @@ present and visible. Body: the same over its T tokens. The two vectors are summe
 sign embedding is one part wide. Padding never enters: a hand or body with no usable frame
 contributes zero.
 
-`FramePool` (model.pool=frames, beyond the paper): the three part tokens of a frame stay
-together, one score per frame, softmax over the frames the transformer produced. The
-embedding is three parts wide and keeps which hand did what.
+`FramePool`: one score per frame, softmax over the allowed frames (the baselines' pooling).
+`WholeFramePool` (model.pool=frames, beyond the paper) is it over MASA's frames: the three
+part tokens of a frame stay together, so the embedding is three parts wide and keeps which
+hand did what.
 """
 from __future__ import annotations
 
@@ -43,12 +44,16 @@ class FramePool(nn.Module):
         super().__init__()
         self.score = nn.Linear(dim, 1)
 
+    def forward(self, x, ok):
+        """x (B, T, D), ok (B, T) bool -> (B, D)."""
+        return attend(x, self.score(x)[..., 0], ok)
+
+
+class WholeFramePool(FramePool):
     def forward(self, tokens, hand_ok, body_ok):
         """tokens (B, T, 3, D); hand_ok (B, T, 2), body_ok (B, T) bool -> (B, 3D).
         A frame is pooled where any of its parts is usable."""
-        frames = tokens.flatten(2)
-        ok = hand_ok.any(dim=-1) | body_ok
-        return attend(frames, self.score(frames)[..., 0], ok)
+        return super().forward(tokens.flatten(2), hand_ok.any(dim=-1) | body_ok)
 
 
-POOLS = {"parts": (AttentionPool, 1), "frames": (FramePool, 3)}  # name -> (module, width in parts)
+POOLS = {"parts": (AttentionPool, 1), "frames": (WholeFramePool, 3)}  # name -> (module, width in parts)
