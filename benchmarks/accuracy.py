@@ -60,8 +60,9 @@ def one_run(job: dict) -> dict:
     from masa.evaluate.evaluate import evaluate
     from masa.train.finetune import finetune
 
-    torch.set_num_threads(job["threads"])
-    cfg = cfgmod.resolve(job["presets"], job["overrides"])
+    # finetune sets its own threads (0 = the free cores, which two jobs starting together both
+    # take, oversubscribing the machine 2x and running several times slower): pin them instead
+    cfg = cfgmod.resolve(job["presets"], [*job["overrides"], f"finetune.threads={job['threads']}"])
     start = time.perf_counter()
     result = finetune(cfg, job["store"], job["init"], job["out"], progress=False)
     row = {k: job[k] for k in ("task", "model", "seed")}

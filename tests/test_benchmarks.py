@@ -1,5 +1,6 @@
 """The benchmark scripts run (tiny settings) and print the machine and their figures.
 Their numbers are recorded in docs/benchmarks.md, never asserted here."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,10 @@ def test_accuracy_benchmark_quick_mode(tmp_path):
     for model in ("masa-scratch", "masa-pretrained", "gru-tuned", "tcn-tuned"):
         assert f"| asl-signers | {model} |" in done.stdout
     assert (tmp_path / "runs" / "default" / "results.json").exists()
+    # every run trained on the threads the table reports (finetune's own choice, the free cores,
+    # gave two jobs started together 2 threads each on 2 cores)
+    for metrics in (tmp_path / "runs" / "default").glob("*/metrics.jsonl"):
+        assert {json.loads(line)["threads"] for line in metrics.read_text().splitlines()} == {1}, metrics
     # the table of earlier runs, some of their models only (what the doc's table is made of)
     only = subprocess.run([sys.executable, str(BENCH / "accuracy.py"), "--report-only", "--work", str(tmp_path),
                            "--merge", "default:gru-tuned,tcn-tuned"], capture_output=True, text=True, timeout=300)
