@@ -88,7 +88,7 @@ def pretrain_once(args, norm, presets, overrides) -> Path | None:
     cfg = cfgmod.resolve(presets, overrides)
     out = args.work / f"pretrain-{corpus.name}-{pretrain_key(cfg)}"
     if not (out / "checkpoints" / "last.pt").exists():
-        torch.set_num_threads(args.threads * args.jobs)
+        cfg.pretrain.threads = args.threads * args.jobs  # all of them: the load average still counts the last jobs
         start = time.perf_counter()
         pretrain(cfg, [corpus], out, progress=False, resume=(out / "checkpoints").exists())
         print(f"pre-trained on {corpus.name} in {time.perf_counter() - start:.0f} s -> {out}", flush=True)

@@ -62,6 +62,7 @@ def main(argv=None):
     p.add_argument("--seeds", nargs="+", default=["0", "1", "2"])
     p.add_argument("--all-from", metavar="TAG", help="take the all-labels point from this earlier accuracy.py run")
     p.add_argument("--reuse", action="store_true", help="a point whose runs exist (same tag) is read, not trained")
+    p.add_argument("--tag", default="", help="prefix of the points' run folders (keeps the curves of two recipes apart)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "label_efficiency.png")
     p.add_argument("--quick", action="store_true")
     p.add_argument("extra", nargs="*", help="more arguments for accuracy.py, after --")
@@ -70,6 +71,7 @@ def main(argv=None):
     work = Path(args.extra[args.extra.index("--work") + 1]) if "--work" in args.extra else ROOT / "runs" / "accuracy"
 
     def table(tag: str, models: list[str], more: list[str]):
+        tag = f"{args.tag}-{tag}" if args.tag else tag
         if args.reuse and (work / "runs" / tag / "results.json").exists():
             return accuracy.main(common + ["--report-only", "--merge", tag])
         return accuracy.main(common + ["--models", *models, "--tag", tag, *more])

@@ -52,8 +52,11 @@ def test_accuracy_benchmark_quick_mode(tmp_path):
     assert (tmp_path / "runs" / "default" / "results.json").exists()
     # every run trained on the threads the table reports (finetune's own choice, the free cores,
     # gave two jobs started together 2 threads each on 2 cores)
+    def threads(metrics):
+        return {json.loads(line)["threads"] for line in metrics.read_text().splitlines()}
     for metrics in (tmp_path / "runs" / "default").glob("*/metrics.jsonl"):
-        assert {json.loads(line)["threads"] for line in metrics.read_text().splitlines()} == {1}, metrics
+        assert threads(metrics) == {1}, metrics
+    assert [threads(m) for m in tmp_path.glob("pretrain-*/metrics.jsonl")] == [{2}]  # pre-training alone: both jobs' threads
     # the table of earlier runs, some of their models only (what the doc's table is made of)
     only = subprocess.run([sys.executable, str(BENCH / "accuracy.py"), "--report-only", "--work", str(tmp_path),
                            "--merge", "default:gru-tuned,tcn-tuned"], capture_output=True, text=True, timeout=300)
@@ -69,9 +72,10 @@ def test_label_efficiency_quick_mode_draws_the_curve(tmp_path):
         pytest.skip(f"real data not found at {SHARED} (the benchmark reads ../shared/data beside the checkout)")
     png = tmp_path / "curve.png"
     done = subprocess.run([sys.executable, str(BENCH / "label_efficiency.py"), "--quick", "--tasks", "wlasl100",
-                           "--labels", "1", "0", "--seeds", "0", "--out", str(png), "--", "--work", str(tmp_path)],
+                           "--labels", "1", "0", "--seeds", "0", "--out", str(png), "--tag", "q", "--", "--work", str(tmp_path)],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     for row in ("wlasl100,masa-scratch,1,", "wlasl100,masa-pretrained,1,", "wlasl100,masa-pretrained,all,"):
         assert row in done.stdout
     assert png.stat().st_size > 1000
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["q-labels-0", "q-labels-1"]
