@@ -54,6 +54,25 @@ def test_fine_tuning_keeps_the_best_validation_epoch(runs):
     assert meta["classes"] == ["sign00a", "sign00b", "sign01a", "sign01b"] and meta["num_frames"] == 16
 
 
+@pytest.mark.parametrize("freeze, epochs", [(3, 3), (1, 2)])
+def test_frozen_epochs_train_the_classifier_only(runs, tmp_path, freeze, epochs):
+    """finetune.freeze_epochs: a linear probe first. Frozen throughout, the encoder (weights and
+    batch-norm statistics) is the pre-trained one at the end; frozen for one epoch of two, it
+    has learned too. The classifier learns either way."""
+    cfg = resolve(["tiny"], SYNTH + QUICK + [f"finetune.freeze_epochs={freeze}", f"finetune.epochs={epochs}"])
+    finetune(cfg, runs / "store", str(runs / "pre"), tmp_path / "ft", progress=False)
+    pre = checkpoint.load(runs / "pre" / "checkpoints" / "last.pt")["model"]
+    tuned = checkpoint.load(tmp_path / "ft" / "checkpoints" / "last.pt")["model"]
+    encoder = {k: v for k, v in tuned.items() if k.startswith("encoder.")}
+    same = [torch.equal(v, pre[k.replace("encoder.", "encoder_q.", 1)]) for k, v in encoder.items()]
+    assert all(same) if freeze == epochs else not all(same)
+    rows = [json.loads(line) for line in (tmp_path / "ft" / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["loss"] < rows[0]["loss"] or freeze < epochs
+    torch.manual_seed(cfg.finetune.seed)  # the classifier as fine-tuning built it
+    start, _ = build_classifier(cfg, 4, str(runs / "pre"))
+    assert not torch.allclose(tuned["fc.weight"], start.fc.weight)
+
+
 def test_few_labels_per_class(runs):
     store = PoseStore(runs / "store")
     cfg = resolve(overrides=["finetune.labels_per_class=1"]).finetune

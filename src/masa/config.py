@@ -153,6 +153,7 @@ class FinetuneConfig:
     lr_gamma: float = 0.1
     optimizer: str = "sgd"  # sgd | adamw
     encoder_lr_scale: float = 1.0  # the encoder learns at lr x this (< 1 keeps more of a pre-trained encoder)
+    freeze_epochs: int = 0  # the encoder's weights stay fixed for this many first epochs (a linear probe first)
     schedule: str = "steps"  # steps: x lr_gamma at lr_milestones | cosine: to 0 after warm-up
     warmup_epochs: float = 0.0
     num_frames: int = 32  # frames per sample after temporal sampling
@@ -244,7 +245,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     **{f"augment.{k}": "0..1" for k in ("mirror", "joint_drop", "hand_drop")}, "augment.crop": "0<..1",
     "finetune.epochs": ">=1", "finetune.batch_size": ">=1", "finetune.lr": ">0", "finetune.momentum": "0..<1",
     "finetune.weight_decay": ">=0", "finetune.lr_milestones": ">=0", "finetune.lr_gamma": ">0",
-    "finetune.optimizer": ("sgd", "adamw"), "finetune.encoder_lr_scale": ">=0", "finetune.schedule": ("steps", "cosine"),
+    "finetune.optimizer": ("sgd", "adamw"), "finetune.encoder_lr_scale": ">=0", "finetune.freeze_epochs": ">=0", "finetune.schedule": ("steps", "cosine"),
     "finetune.warmup_epochs": ">=0", "finetune.num_frames": ">=1", "finetune.sampling": ("segments", "crop-resize"),
     "finetune.dropout": "0..<1", "finetune.label_smoothing": "0..<1", "finetune.labels_per_class": ">=0",
     "finetune.amp": ("auto", "bf16", "fp16", "none"), "finetune.num_workers": ">=0",
