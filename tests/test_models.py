@@ -34,14 +34,15 @@ def grads_missing(model):
     return bad
 
 
-ARCHITECTURES = [(size, "gcn", "parts") for size in sorted(SIZES)] + [
-    ("tiny", "mlp", "parts"), ("tiny", "gcn", "frames"), ("tiny", "mlp", "frames")]
+ARCHITECTURES = [(size, "gcn", "parts", "batch") for size in sorted(SIZES)] + [
+    ("tiny", "mlp", "parts", "batch"), ("tiny", "gcn", "frames", "batch"), ("tiny", "mlp", "frames", "batch"),
+    ("tiny", "mlp", "frames", "layer")]
 
 
-@pytest.mark.parametrize("size, part, pool", ARCHITECTURES)
-def test_classifier_forward_backward(size, part, pool):
+@pytest.mark.parametrize("size, part, pool, norm", ARCHITECTURES)
+def test_classifier_forward_backward(size, part, pool, norm):
     torch.manual_seed(0)
-    model = build_classifier(ModelConfig(size=size, part_embedding=part, pool=pool), 7)
+    model = build_classifier(ModelConfig(size=size, part_embedding=part, pool=pool, part_norm=norm), 7)
     xy, present, valid, _ = poses()
     logits = model(xy, present, valid)
     assert logits.shape == (3, 7) and torch.isfinite(logits).all()
@@ -77,11 +78,12 @@ def test_pretrainer_forward_backward(size, encoder, stage, part, pool):
 
 def test_the_architecture_settings_offer_what_the_model_builds():
     from masa.config import ALLOWED
-    from masa.model.embedding import PoseEmbedding
+    from masa.model.embedding import PartMLP, PoseEmbedding
     from masa.model.pooling import POOLS
 
     assert set(ALLOWED["model.pool"]) == set(POOLS)
     assert set(ALLOWED["model.part_embedding"]) == set(PoseEmbedding.PARTS)
+    assert set(ALLOWED["model.part_norm"]) == set(PartMLP.NORMS)
     assert set(ALLOWED["model.mask_stage"]) == set(PoseEmbedding.STAGES)
 
 
@@ -91,10 +93,11 @@ def test_base_classifier_has_the_papers_parameter_count(classes):
     assert sum(p.numel() for p in model.parameters()) == 66_554_994 + 513 * classes
 
 
-@pytest.mark.parametrize("part, pool", [("gcn", "parts"), ("mlp", "frames")])
-def test_padding_changes_nothing(part, pool):
+@pytest.mark.parametrize("part, pool, norm", [("gcn", "parts", "batch"), ("mlp", "frames", "batch"),
+                                              ("mlp", "frames", "layer")])
+def test_padding_changes_nothing(part, pool, norm):
     torch.manual_seed(0)
-    model = build_classifier(ModelConfig(size="tiny", part_embedding=part, pool=pool), 5).eval()
+    model = build_classifier(ModelConfig(size="tiny", part_embedding=part, pool=pool, part_norm=norm), 5).eval()
     xy, present, valid, _ = poses()
     alone = model(xy[2:3, :5], present[2:3, :5], valid[2:3, :5])
     padded = model(xy, present, valid)[2:3]
@@ -184,10 +187,24 @@ def test_momentum_update_and_queue():
         model.enqueue(torch.randn(3, 4))
 
 
-@pytest.mark.parametrize("part", ["gcn", "mlp"])
-def test_dense_inference_path_equals_the_gathered_one(part):
+def test_layer_norm_embeds_each_pose_on_its_own():
+    """model.part_norm=layer: in training, a pose's part token does not depend on the other
+    poses in the batch (batch norm's does: it normalises by the batch's signers)."""
+    from masa.model.embedding import PartMLP
+
     torch.manual_seed(0)
-    model = build_classifier(ModelConfig(size="tiny", part_embedding=part), 5).eval()
+    x = torch.rand(8, 21, 2)
+    for norm, alone_equals_batched in (("layer", True), ("batch", False)):
+        mlp = PartMLP(21, 16, dropout=0.0, norm=norm).train()
+        assert torch.allclose(mlp(x[:2]), mlp(x)[:2], atol=1e-6) == alone_equals_batched
+    with pytest.raises(ValueError, match="part_norm=layer needs model.part_embedding=mlp"):
+        build_classifier(ModelConfig(size="tiny", part_embedding="gcn", part_norm="layer"), 5)
+
+
+@pytest.mark.parametrize("part, norm", [("gcn", "batch"), ("mlp", "batch"), ("mlp", "layer")])
+def test_dense_inference_path_equals_the_gathered_one(part, norm):
+    torch.manual_seed(0)
+    model = build_classifier(ModelConfig(size="tiny", part_embedding=part, part_norm=norm), 5).eval()
     xy, present, valid, _ = poses()
     emb = model.encoder.embedding
     with torch.no_grad():

@@ -67,6 +67,7 @@ class ModelConfig:
     #                           before the temporal convs | after: the token after them (code; leaks)
     positional: str = "sinusoidal"  # sinusoidal | none (code: none; order only from the temporal convs)
     part_embedding: str = "gcn"  # gcn: a graph network per part and frame (paper) | mlp: two linear layers
+    part_norm: str = "batch"  # batch | layer: the MLP part embedding's normalisation (layer: per pose)
     pool: str = "parts"  # parts: hands and body pooled apart and summed (paper) | frames: whole frames, 3x wider
     relu_heads: bool = False  # motion heads end with ReLU (code: True; then only positive residuals)
     dropout: float = 0.1  # in the transformer
@@ -228,6 +229,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "synth.jitter_px": ">=0", "synth.drop_hand_prob": "0..1", "synth.low_conf_prob": "0..1",
     "model.encoder": ("visible", "full"), "model.mask_stage": ("drop", "before", "after"),
     "model.positional": ("sinusoidal", "none"), "model.part_embedding": ("gcn", "mlp"),
+    "model.part_norm": ("batch", "layer"),
     "model.pool": ("parts", "frames"), "model.dropout": "0..<1", "model.embed_dropout": "0..<1",
     "pretext.strategy": ("motion-paper", "motion-code", "random"), "pretext.target": ("motion", "joints"),
     "pretext.interval": ">=1", "pretext.extra_intervals": ">=1", "pretext.mask_ratio": "0..<1",

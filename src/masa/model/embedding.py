@@ -104,20 +104,33 @@ class PartMLP(nn.Module):
     """A part's joints flattened, through two layers (model.part_embedding=mlp; beyond the
     paper, the ablation of the graph network): (N, V, 2) -> (N, D).
 
-    data BN -> linear -> BN -> ReLU -> dropout -> linear -> BN -> ReLU -> dropout. Every joint
-    has its own weights, so joint identity is kept where the GCN's max-pooling drops it."""
+    norm="batch": data BN -> linear -> BN -> ReLU -> dropout -> linear -> BN -> ReLU -> dropout.
+    norm="layer" (model.part_norm): the same with LayerNorm and no data BN, so every pose is
+    normalised on its own, never by the statistics of the batch's signers.
+    Every joint has its own weights, so joint identity is kept where the GCN's max-pooling drops it."""
 
-    def __init__(self, V: int, dim: int, dropout: float = 0.25):
+    NORMS = ("batch", "layer")
+
+    def __init__(self, V: int, dim: int, dropout: float = 0.25, norm: str = "batch"):
         super().__init__()
-        self.data_bn = nn.BatchNorm1d(V * 2)
-        self.fc1, self.bn1 = nn.Linear(V * 2, dim), nn.BatchNorm1d(dim)
-        self.fc2, self.bn2 = nn.Linear(dim, dim), nn.BatchNorm1d(dim)
+        if norm not in self.NORMS:
+            raise ValueError(f"unknown part norm {norm!r} ({' | '.join(self.NORMS)})")
+        Norm = nn.BatchNorm1d if norm == "batch" else nn.LayerNorm
+        self.data_bn = nn.BatchNorm1d(V * 2) if norm == "batch" else None
+        self.fc1, self.bn1 = nn.Linear(V * 2, dim), Norm(dim)  # bn1 / bn2: the names checkpoints have
+        self.fc2, self.bn2 = nn.Linear(dim, dim), Norm(dim)
         self.drop = nn.Dropout(dropout)
 
+    @staticmethod
+    def normed(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return batchnorm_last(norm, x) if isinstance(norm, nn.BatchNorm1d) else norm(x)
+
     def forward(self, x):
-        x = batchnorm_last(self.data_bn, x.reshape(x.shape[0], -1))
-        x = self.drop(torch.relu(batchnorm_last(self.bn1, self.fc1(x))))
-        return self.drop(torch.relu(batchnorm_last(self.bn2, self.fc2(x))))
+        x = x.reshape(x.shape[0], -1)
+        if self.data_bn is not None:
+            x = batchnorm_last(self.data_bn, x)
+        x = self.drop(torch.relu(self.normed(self.bn1, self.fc1(x))))
+        return self.drop(torch.relu(self.normed(self.bn2, self.fc2(x))))
 
 
 class TemporalBlock(nn.Module):
@@ -178,7 +191,8 @@ class PoseEmbedding(nn.Module):
     STAGES = ("drop", "before", "after")
     PARTS = ("gcn", "mlp")  # the per-frame part network: the paper's graph network, or a plain MLP
 
-    def __init__(self, c1: int, c2: int, dim: int, mask_stage: str = "drop", part: str = "gcn", dropout: float = 0.25):
+    def __init__(self, c1: int, c2: int, dim: int, mask_stage: str = "drop", part: str = "gcn", dropout: float = 0.25,
+                 norm: str = "batch"):
         super().__init__()
         if mask_stage not in self.STAGES:
             raise ValueError(f"unknown mask stage {mask_stage!r} ({' | '.join(self.STAGES)})")
@@ -186,11 +200,13 @@ class PoseEmbedding(nn.Module):
             raise ValueError(f"unknown part embedding {part!r} ({' | '.join(self.PARTS)})")
         self.dim = dim
         self.mask_stage = mask_stage
+        if part == "gcn" and norm != "batch":
+            raise ValueError(f"model.part_norm={norm} needs model.part_embedding=mlp (the graph network uses batch norm)")
         if part == "gcn":
             self.hand = PartGCN(graph.hand_graph(), graph.pooled_hand_graph(), sk.HAND_POOL_GROUPS, c1, c2, dim, dropout)
             self.body = PartGCN(graph.body_graph(), graph.pooled_body_graph(), sk.BODY_POOL_GROUPS, c1, c2, dim, dropout)
         else:
-            self.hand, self.body = PartMLP(21, dim, dropout), PartMLP(7, dim, dropout)
+            self.hand, self.body = PartMLP(21, dim, dropout, norm), PartMLP(7, dim, dropout, norm)
         self.hand_tcn = TemporalBlocks(dim)
         self.body_tcn = TemporalBlocks(dim)
 
