@@ -66,8 +66,9 @@ def test_frozen_epochs_train_the_classifier_only(runs, tmp_path, freeze, epochs)
     encoder = {k: v for k, v in tuned.items() if k.startswith("encoder.")}
     same = [torch.equal(v, pre[k.replace("encoder.", "encoder_q.", 1)]) for k, v in encoder.items()]
     assert all(same) if freeze == epochs else not all(same)
-    rows = [json.loads(line) for line in (tmp_path / "ft" / "metrics.jsonl").read_text().splitlines()]
-    assert rows[-1]["loss"] < rows[0]["loss"] or freeze < epochs
+    if freeze == epochs:  # the classifier alone still learns
+        rows = [json.loads(line) for line in (tmp_path / "ft" / "metrics.jsonl").read_text().splitlines()]
+        assert rows[-1]["loss"] < rows[0]["loss"]
     torch.manual_seed(cfg.finetune.seed)  # the classifier as fine-tuning built it
     start, _ = build_classifier(cfg, 4, str(runs / "pre"))
     assert not torch.allclose(tuned["fc.weight"], start.fc.weight)

@@ -40,8 +40,8 @@ class Encoder(nn.Module):
         if cfg.pool not in POOLS:
             raise ValueError(f"unknown model.pool {cfg.pool!r} ({' | '.join(POOLS)})")
         pool, parts = POOLS[cfg.pool]
-        self.pool = pool(parts * size.part_dim)
         self.out_dim = parts * size.part_dim  # width of the pooled sign embedding
+        self.pool = pool(self.out_dim)
 
     def positions(self, length: int, device) -> torch.Tensor | None:
         return sinusoidal(length, self.size.dim, device) if self.cfg.positional == "sinusoidal" else None

@@ -99,22 +99,18 @@ def make_optimizer(model, fc: cfgmod.FinetuneConfig) -> torch.optim.Optimizer:
     raise ValueError(f"unknown finetune.optimizer {fc.optimizer!r} (sgd | adamw)")
 
 
-def freeze_encoder(model, frozen: bool):
-    """Fix (or free) the encoder's weights: no gradients, so the optimiser (and its momentum)
-    leaves them alone. A model without an encoder (the baselines) has nothing to freeze."""
-    encoder = getattr(model, "encoder", None)
-    if encoder is not None:
-        encoder.requires_grad_(not frozen)
-
-
 def train_one_epoch(model, loader, optimizer, scaler, amp_ctx, fc: cfgmod.FinetuneConfig, device, on_bad_batch,
                     frozen: bool = False):
     """One pass over `loader` -> (mean loss, train top-1, samples). `on_bad_batch(batch)` raises
-    for a non-finite loss. frozen: the encoder runs as in evaluation (running batch-norm
-    statistics, no dropout), so only the classifier learns, on the features a probe sees."""
+    for a non-finite loss. frozen: the encoder gets no gradients (the optimiser and its
+    momentum leave it alone) and runs as in evaluation (running batch-norm statistics, no
+    dropout), so only the classifier learns, on the features a probe sees. A model without an
+    encoder (the baselines) has nothing to freeze."""
     model.train()
-    if frozen and getattr(model, "encoder", None) is not None:
-        model.encoder.eval()
+    encoder = getattr(model, "encoder", None)
+    if encoder is not None:
+        encoder.requires_grad_(not frozen)
+        encoder.train(not frozen)
     total = torch.zeros((), device=device)  # summed on the device, read once per epoch
     correct = torch.zeros((), dtype=torch.long, device=device)
     seen = 0
@@ -188,7 +184,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
         loader = DataLoader(train_set, batch_size=fc.batch_size, sampler=order.tolist(), collate_fn=collate_clips,
                             num_workers=fc.num_workers, generator=torch.Generator().manual_seed(fc.seed))
         frozen = epoch < fc.freeze_epochs  # a linear probe first: the random classifier's early
-        freeze_encoder(model, frozen)      # gradients do not distort a pre-trained encoder (LP-FT)
+        #                                    gradients do not distort a pre-trained encoder (LP-FT)
         loss, top1, seen = train_one_epoch(model, bar.batches(loader, len(loader)), optimizer, scaler, amp_ctx, fc,
                                            device, bad_batch, frozen)
         row = {"epoch": epoch, "lr": lr, "loss": loss, "train_top1": top1}
