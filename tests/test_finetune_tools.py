@@ -204,3 +204,26 @@ def test_resumed_fine_tuning_matches_an_uninterrupted_run_with_fp16(runs, tmp_pa
     assert rows[0] == rows[1]
     scalers = [checkpoint.load(tmp_path / run / "checkpoints" / "last.pt")["scaler"] for run in ("whole", "part")]
     assert scalers[0] == scalers[1] and scalers[0]["_growth_tracker"] > 0  # the scale's history went on
+
+
+@pytest.mark.parametrize("scaled", [False, True])
+def test_gradient_clipping_bounds_the_step(scaled):
+    """finetune.grad_clip: one plain SGD step moves the weights by lr x max_norm at most, also
+    with an fp16 gradient scaler (the gradients are unscaled before they are clipped)."""
+    from masa.train.amp import optimiser_step
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(8, 4)
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    scaler = torch.amp.GradScaler("cpu") if scaled else None
+    loss = 100 * model(torch.randn(16, 8)).pow(2).mean()  # gradient norm far above the limit
+    optimiser_step(loss, optimizer, scaler, max_norm=0.1)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert torch.linalg.vector_norm(after - before).item() == pytest.approx(0.1, rel=1e-3)
+
+
+def test_gradient_clipping_setting_is_checked():
+    assert resolve(None, ["finetune.grad_clip=2.5"]).finetune.grad_clip == 2.5
+    with pytest.raises(ValueError, match="grad_clip"):
+        resolve(None, ["finetune.grad_clip=-1"])

@@ -122,7 +122,7 @@ def train_one_epoch(model, loader, optimizer, scaler, amp_ctx, fc: cfgmod.Finetu
             loss = F.cross_entropy(logits.float(), labels, label_smoothing=fc.label_smoothing)
         if not torch.isfinite(loss):
             on_bad_batch(batch)
-        optimiser_step(loss, optimizer, scaler)
+        optimiser_step(loss, optimizer, scaler, fc.grad_clip)
         total += loss.detach() * len(labels)
         correct += (logits.argmax(-1) == labels).sum()
         seen += len(labels)
