@@ -123,6 +123,14 @@ def test_init_with_a_baseline_is_refused(pairs_store, tmp_path):
         finetune(cfg, pairs_store / "store", str(tmp_path / "nowhere"), tmp_path / "x", progress=False)
 
 
+@pytest.mark.parametrize("setting", ["finetune.freeze_epochs=2", "finetune.encoder_lr_scale=0.1"])
+def test_encoder_settings_on_a_baseline_are_refused(pairs_store, tmp_path, setting):
+    """A baseline has no encoder to freeze or slow down: the setting is refused, not ignored."""
+    cfg = resolve(["tiny"], SYNTH + ["model.backbone=gru", setting])
+    with pytest.raises(ValueError, match="has none"):
+        finetune(cfg, pairs_store / "store", "none", tmp_path / "x", progress=False)
+
+
 @pytest.mark.parametrize("name", ["gru", "tcn"])
 def test_baseline_release_exports_to_onnx(pairs_store, tmp_path, name):
     pytest.importorskip("onnxruntime")

@@ -79,6 +79,11 @@ def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None,
             raise ValueError(f"pre-training checkpoint lacks encoder weights: {missing[:5]}")
     else:
         model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
+    fc = cfg.finetune
+    if getattr(model, "encoder", None) is None and (fc.freeze_epochs or fc.encoder_lr_scale != 1.0):
+        # these act on the encoder only: on a model without one they would silently do nothing
+        raise ValueError(f"finetune.freeze_epochs and finetune.encoder_lr_scale act on the MASA encoder; "
+                         f"model.backbone={cfg.model.backbone} has none")
     return model, cfg
 
 
