@@ -205,6 +205,7 @@ PRESETS: dict[str, list[str]] = {
         "model.size=tiny",
         "normalise.wrists_from_hands=true", "normalise.body_frame=shoulders",  # +9.6 points for masa on WLASL100
         "model.part_embedding=mlp", "model.pool=frames", "model.embed_dropout=0",  # +10 points, 3x faster
+        "model.part_norm=layer", "finetune.grad_clip=5",  # each pose normalised on its own: divyashC +3, new signers +5
         "pretrain.epochs=30", "pretrain.batch_size=32", "pretrain.warmup_epochs=3", "pretrain.lambda_ramp_epochs=5",
         "pretrain.queue_size=256", "pretrain.lr=1e-3", "pretrain.num_workers=0", "pretrain.checkpoint_every=10",
         "finetune.epochs=80", "finetune.batch_size=16", "finetune.lr_milestones=60,70", "finetune.num_frames=16",
