@@ -95,10 +95,27 @@ def pretrain_once(args, norm, presets, overrides) -> Path | None:
     return out
 
 
+def with_earlier(results: Path, rows: list[dict]) -> list[dict]:
+    """`rows` plus the rows an earlier invocation with the same --tag wrote for other (task,
+    model, seed) runs: a tag run again on other tasks adds to its table instead of replacing it."""
+    if not results.exists():
+        return rows
+    new = {(r["task"], r["model"], r["seed"]) for r in rows}
+    earlier = json.loads(results.read_text())["rows"]
+    return [r for r in earlier if (r["task"], r["model"], r["seed"]) not in new] + rows
+
+
+def in_order(names, order) -> list[str]:
+    """The distinct names, those in `order` first and in its order (a table reads the same
+    however its rows were merged), the rest as they came."""
+    order = list(order)
+    return sorted(dict.fromkeys(names), key=lambda n: order.index(n) if n in order else len(order))
+
+
 def summarise(rows: list[dict]) -> list[dict]:
     table = []
-    for task in dict.fromkeys(r["task"] for r in rows):
-        for model in dict.fromkeys(r["model"] for r in rows):
+    for task in in_order((r["task"] for r in rows), real_tasks.TASKS):
+        for model in in_order((r["model"] for r in rows), MODELS):
             runs = [r for r in rows if r["task"] == task and r["model"] == model]
             if not runs:
                 continue
@@ -187,7 +204,7 @@ def main(argv=None):
                   f"(val {row['best_val_top1'] or 0:.1%}) in {row['seconds']:.0f} s", flush=True)
     runs.mkdir(parents=True, exist_ok=True)
     (runs / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
-                                                   "rows": rows}, indent=2))
+                                                   "rows": with_earlier(runs / "results.json", rows)}, indent=2))
     return report(args, rows, start)
 
 

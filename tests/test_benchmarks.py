@@ -26,6 +26,38 @@ def test_benchmark_runs(script, args, expect):
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+def test_merged_rows_read_in_one_order(monkeypatch):
+    """A table merged from several runs lists tasks and models in the benchmark's order, not in
+    the order the runs were merged."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    from accuracy import summarise
+
+    def row(task, model):
+        return {"task": task, "model": model, "seconds": 1.0, "threads": 1, "top1_per_instance": 0.5,
+                "top5_per_instance": 0.5, "top1_per_class": 0.5, "top5_per_class": 0.5}
+
+    rows = [row("granthgg", "gru"), row("wlasl100", "masa-pretrained"), row("granthgg", "masa-scratch"),
+            row("wlasl100", "masa-scratch")]
+    order = [(e["task"], e["model"]) for e in summarise(rows)]
+    assert order == [("wlasl100", "masa-scratch"), ("wlasl100", "masa-pretrained"),
+                     ("granthgg", "masa-scratch"), ("granthgg", "gru")]
+
+
+def test_a_tag_run_again_adds_to_its_rows(monkeypatch, tmp_path):
+    """Running one --tag on other tasks keeps the rows of the first tasks; a run repeated
+    replaces its own row."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    from accuracy import with_earlier
+
+    results = tmp_path / "results.json"
+    first = [{"task": "divyashC", "model": "masa-scratch", "seed": s, "top1": 0.9} for s in (0, 1)]
+    assert with_earlier(results, first) == first
+    results.write_text(json.dumps({"rows": first}))
+    again = [{"task": "divyashC", "model": "masa-scratch", "seed": 1, "top1": 0.8},
+             {"task": "wlasl100", "model": "masa-scratch", "seed": 0, "top1": 0.5}]
+    assert with_earlier(results, again) == [first[0], *again]
+
+
 def test_a_corpus_pre_training_is_reused_only_for_the_same_resolved_settings(monkeypatch):
     from masa.config import resolve
 
