@@ -163,6 +163,7 @@ class FinetuneConfig:
     dropout: float = 0.0  # before the classifier
     label_smoothing: float = 0.0
     grad_clip: float = 0.0  # clip the gradients' total norm to this before each step (0 = off)
+    ema: float = 0.0  # validate and release a moving average of the weights, this decay per step (0 = off)
     labels_per_class: int = 0  # use only this many labelled training samples per class (0 = all)
     train_splits: tuple[str, ...] = ("train",)  # the paper trains WLASL on train,val
     val_split: str = "val"  # the best epoch by top-1 on this split is kept ("" = keep the last)
@@ -251,7 +252,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "finetune.weight_decay": ">=0", "finetune.lr_milestones": ">=0", "finetune.lr_gamma": ">0",
     "finetune.optimizer": ("sgd", "adamw"), "finetune.encoder_lr_scale": ">=0", "finetune.freeze_epochs": ">=0", "finetune.schedule": ("steps", "cosine"),
     "finetune.warmup_epochs": ">=0", "finetune.num_frames": ">=1", "finetune.sampling": ("segments", "crop-resize"),
-    "finetune.dropout": "0..<1", "finetune.label_smoothing": "0..<1", "finetune.grad_clip": ">=0", "finetune.labels_per_class": ">=0",
+    "finetune.dropout": "0..<1", "finetune.label_smoothing": "0..<1", "finetune.grad_clip": ">=0", "finetune.ema": "0..<1", "finetune.labels_per_class": ">=0",
     "finetune.amp": ("auto", "bf16", "fp16", "none"), "finetune.num_workers": ">=0",
     "pretrain.threads": ">=0", "finetune.threads": ">=0",
 }

@@ -3,7 +3,8 @@ labelled signs.
 
 The run directory holds config.json, metrics.jsonl (per epoch: loss, train and validation
 top-1, lr), TensorBoard events, checkpoints/last.pt (resume) and release/ (the best epoch by
-validation top-1, or the last when there is no validation split) in the release format.
+validation top-1, or the last when there is no validation split) in the release format. With
+finetune.ema the moving average of the weights is what is validated and released.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from masa.evaluate.scores import batch_inputs, predict
 from masa.model.registry import build_classifier
 from masa.train import checkpoint, distributed
 from masa.train.amp import autocast_for, optimiser_step
+from masa.train.averaging import moving_average
 from masa.train.errors import NonFiniteLoss
 from masa.train.progress import EpochProgress
 from masa.train.rundir import RunDir
@@ -105,9 +107,9 @@ def make_optimizer(model, fc: cfgmod.FinetuneConfig) -> torch.optim.Optimizer:
 
 
 def train_one_epoch(model, loader, optimizer, scaler, amp_ctx, fc: cfgmod.FinetuneConfig, device, on_bad_batch,
-                    frozen: bool = False):
+                    frozen: bool = False, averaged=None):
     """One pass over `loader` -> (mean loss, train top-1, samples). `on_bad_batch(batch)` raises
-    for a non-finite loss. frozen: the encoder gets no gradients (the optimiser and its
+    for a non-finite loss. averaged: a moving average of the weights, updated after each step. frozen: the encoder gets no gradients (the optimiser and its
     momentum leave it alone) and runs as in evaluation (running batch-norm statistics, no
     dropout), so only the classifier learns, on the features a probe sees. A model without an
     encoder (the baselines) has nothing to freeze."""
@@ -128,6 +130,8 @@ def train_one_epoch(model, loader, optimizer, scaler, amp_ctx, fc: cfgmod.Finetu
         if not torch.isfinite(loss):
             on_bad_batch(batch)
         optimiser_step(loss, optimizer, scaler, fc.grad_clip)
+        if averaged is not None:
+            averaged.update_parameters(model)
         total += loss.detach() * len(labels)
         correct += (logits.argmax(-1) == labels).sum()
         seen += len(labels)
@@ -155,6 +159,8 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
     model, cfg = build_classifier_for(cfg, len(store.classes), init, explicit)
     model.to(device)
     optimizer = make_optimizer(model, fc)
+    averaged = moving_average(model, fc.ema)
+    kept = averaged.module if averaged is not None else model  # what is validated and released
     amp_ctx, scaler = autocast_for(device, fc.amp)
     train_set = ClipDataset(store, train_idx, cfg.normalise, fc.num_frames, fc.sampling, train=True,
                             hand_swap=fc.hand_swap, seed=fc.seed, aug=cfg.augment)
@@ -168,6 +174,10 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
         state, _ = checkpoint.load_for_resume(run.last)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        if averaged is not None:
+            if state.get("averaged") is None:
+                raise ValueError(f"{run.last} was trained without finetune.ema: resume it with finetune.ema=0")
+            averaged.load_state_dict(state["averaged"])
         if scaler is not None and state.get("scaler"):  # fp16: resume with the loss scale it had reached
             scaler.load_state_dict(state["scaler"])
         start_epoch, best, best_epoch = state["epoch"], state["best"], state["best_epoch"]
@@ -191,17 +201,18 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
         frozen = epoch < fc.freeze_epochs  # a linear probe first: the random classifier's early
         #                                    gradients do not distort a pre-trained encoder (LP-FT)
         loss, top1, seen = train_one_epoch(model, bar.batches(loader, len(loader)), optimizer, scaler, amp_ctx, fc,
-                                           device, bad_batch, frozen)
+                                           device, bad_batch, frozen, averaged)
         row = {"epoch": epoch, "lr": lr, "loss": loss, "train_top1": top1}
         if val_loader is not None:
-            scores, labels = predict(model, val_loader, device)
+            scores, labels = predict(kept, val_loader, device)
             row["val_top1"] = float((scores.argmax(1) == labels).mean())
         score = row.get("val_top1", epoch)  # without validation the last epoch is kept
         if score > best:
             best, best_epoch = score, epoch
-            release.save(run.path / "release", model, cfg, store.classes, trained_parts)
+            release.save(run.path / "release", kept, cfg, store.classes, trained_parts)
         run.log(row, epoch, "finetune")
         checkpoint.save(run.last, {"kind": "masa-finetune", "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                   "averaged": averaged.state_dict() if averaged is not None else None,
                                    "scaler": scaler.state_dict() if scaler else None, "epoch": epoch + 1, "best": best,
                                    "best_epoch": best_epoch, "rng": checkpoint.rng_state()}, keep_previous=True)
         bar.end_epoch(epoch, {"loss": loss, "train top-1": top1,
