@@ -113,6 +113,19 @@ def test_presets_and_ablations_train(store, tmp_path, preset, extra):
         assert metrics["loss_m"] == 0 and metrics["loss_s"] > 0
 
 
+@pytest.mark.parametrize("preset, balanced", [(["small-data"], True), (["paper", "tiny"], False)])
+def test_small_data_balances_the_two_losses(store, tmp_path, preset, balanced):
+    """L_m is in squared box pixels (thousands), L_s a cross-entropy (about 2): with the paper's
+    weights SA is a ten-thousandth of the loss; small-data weights both terms alike."""
+    cfg = resolve(preset, ["pretrain.batch_size=8", "pretrain.queue_size=16", "pretrain.epochs=1",
+                           "pretrain.lambda_ramp_epochs=0", "pretrain.log_every=1"])
+    pretrain(cfg, [store], tmp_path / "run", progress=False)
+    rows = read_metrics(tmp_path / "run")
+    ma = sum(cfg.pretrain.ma_weight * r["loss_m"] for r in rows)
+    sa = sum(r["lambda_s"] * r["loss_s"] for r in rows)
+    assert (0.1 < ma / sa < 10) if balanced else (ma / sa > 1000)
+
+
 def test_both_losses_fall(store, tmp_path):
     cfg = tiny("pretrain.epochs=40", "pretrain.lr=2e-3", "pretrain.lambda_ramp_epochs=2")
     pretrain(cfg, [store], tmp_path / "run", progress=False)
