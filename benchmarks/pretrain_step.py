@@ -43,6 +43,14 @@ def peak_memory_mb(device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak RSS (Linux: KiB)
 
 
+def yardstick(device, amp: str) -> dict:
+    """The matmul the step is compared with: float32 2048 on a CPU (the reference figures); on a
+    GPU one large enough to reach its peak, in the step's precision (bf16 runs on tensor cores)."""
+    if device.type != "cuda":
+        return {"n": 2048, "dtype": torch.float32}
+    return {"n": 8192, "dtype": {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp, torch.float32)}
+
+
 def measure(size: str, B: int, T: int, device, args) -> dict:
     cfg = resolve(args.preset, [f"model.size={size}", "pretrain.queue_size=6144", f"pretrain.amp={args.amp}"])
     model = build_pretrainer(cfg).to(device)
@@ -67,7 +75,7 @@ def measure(size: str, B: int, T: int, device, args) -> dict:
     with FlopCounterMode(display=False) as counter:
         step()
     flops = counter.get_total_flops()
-    matmul = matmul_flops(device)  # the yardstick, measured right before the steps it measures
+    matmul = matmul_flops(device, **yardstick(device, args.amp))  # measured right before the steps it measures
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     sync(device)
@@ -102,8 +110,10 @@ def main():
               f"{r['gflop_per_s']:>8.1f} {mm:>7.1f} {r['gflop_per_s'] / mm:>6.0%} {r['peak_mb']:>8.0f}", flush=True)
         return
     setup(args)
-    print(f"preset {'+'.join(args.preset)}, amp {args.amp}, compile {args.compile}; 'matmul': float32 2048x2048 matmul "
-          "GFLOP/s measured in the same process just before the steps, 'util' = GFLOP/s / matmul")
+    mm = yardstick(torch.device(args.device), args.amp)
+    print(f"preset {'+'.join(args.preset)}, amp {args.amp}, compile {args.compile}; 'matmul': {str(mm['dtype'])[6:]} "
+          f"{mm['n']}x{mm['n']} matmul GFLOP/s measured in the same process just before the steps, "
+          "'util' = GFLOP/s / matmul")
     print(f"{'size':<6} {'B':>3} {'T':>3} {'s/step':>8} {'seq/s':>8} {'GFLOP/step':>11} {'GFLOP/s':>8} {'matmul':>7} {'util':>6} {'peak MB':>8}", flush=True)
     passthrough = [a for a in sys.argv[1:]]
     for size in args.sizes:
