@@ -4,7 +4,7 @@ import pytest
 
 from masa import skeleton as sk
 from masa.config import AugmentConfig, NormaliseConfig
-from masa.data.augment import augment, drop, geometry, mirror, temporal_crop
+from masa.data.augment import augment, drop, geometry, geometry_batch, mirror, temporal_crop
 from masa.poses.normalise import fill_wrists_from_hands, normalise, shoulder_frame
 from masa.poses.record import make_pose
 from tests.conftest import hand_points
@@ -71,6 +71,25 @@ def test_geometry_is_rigid_for_the_hands_and_leaves_confidence():
         np.testing.assert_allclose(d(a), d(b), rtol=1e-4, atol=1e-3)  # rotation only: crops are scale-free
     np.testing.assert_array_equal(out[..., 2], clip[..., 2])
     assert not np.allclose(out[:, sk.BODY, :2], clip[:, sk.BODY, :2])
+
+
+@pytest.mark.parametrize("mirrored_left", [True, False])
+def test_geometry_on_a_batch_equals_geometry_on_each_clip(mirrored_left):
+    """The pre-training SA view's batched geometry is the fine-tuning augmentation's, clip by clip."""
+    import torch
+    clips = [frames_of(raw_pose(seed), mirror_left_hand=mirrored_left) for seed in range(3)]
+    cfg = AugmentConfig(rotate=25, shear=0.2, scale=0.2, shift=20)
+    params, expected = [], []
+    for i, clip in enumerate(clips):
+        expected.append(geometry(clip, np.random.default_rng(i), cfg, mirrored_left))
+        rng = np.random.default_rng(i)  # the same draws, in geometry's order
+        params.append((np.deg2rad(rng.uniform(-25, 25)), rng.uniform(-0.2, 0.2), rng.uniform(0.8, 1.2),
+                       rng.uniform(-20, 20, size=2)))
+    batch = torch.from_numpy(np.stack(clips))
+    angle, shear, scale = (torch.tensor([p[k] for p in params], dtype=torch.float32) for k in range(3))
+    shift = torch.tensor(np.stack([p[3] for p in params]), dtype=torch.float32)
+    out = geometry_batch(batch[..., :2], batch[..., 2] > 0, angle, shear, scale, shift, mirrored_left)
+    np.testing.assert_allclose(out.numpy(), np.stack(expected)[..., :2], atol=1e-3)
 
 
 def test_dropout_rates_and_hands_as_a_whole():

@@ -111,3 +111,41 @@ def test_a_masking_strategy_is_one_table_entry(monkeypatch):
     masks = strategy_masks(frames, PretextConfig(mask_ratio=0.5))
     assert set(masks) == set(pretext.MASKINGS)
     assert masks["first-half"][10:].sum() == 0 and masks["first-half"][:10].sum(axis=0).tolist() == [5, 5, 5]
+
+
+def test_sample_scaled_targets_ignore_the_signers_size_and_keep_the_masks():
+    xy, conf, valid = batch()
+    m, w = pretext.targets(xy, conf, valid, "motion", (3,))
+    scaled = pretext.scaled_per_sample(m, w, eps=0.0)
+    # a signer twice as large, elsewhere in the frame, moves twice as far: the same scaled target
+    big, bw = pretext.targets(2 * xy + 40 * valid[..., None, None], conf, valid, "motion", (3,))
+    torch.testing.assert_close(pretext.scaled_per_sample(big, bw, eps=0.0), scaled)
+    for s in pretext.PART_SLICES:  # each sample's part has a weighted RMS of 1
+        ws = w[:, :, s].repeat_interleave(2, dim=-1)
+        rms = ((ws * scaled[:, :, s] ** 2).sum(dim=(1, 2, 3)) / ws.sum(dim=(1, 2, 3))).sqrt()
+        torch.testing.assert_close(rms, torch.ones(3))
+    still = pretext.scaled_per_sample(m * 1e-3, w)  # a still part is not blown up to unit motion
+    assert still.abs().max() < 0.1
+
+    cfg = PretextConfig(target_scale="sample")
+    t, _, ma, sa = pretext.make_views(xy, conf, valid, cfg, torch.Generator().manual_seed(0))
+    t0, _, ma0, sa0 = pretext.make_views(xy, conf, valid, PretextConfig(), torch.Generator().manual_seed(0))
+    torch.testing.assert_close(t, pretext.scaled_per_sample(t0, w))
+    assert torch.equal(ma, ma0) and torch.equal(sa, sa0)  # masks are chosen on the pixel motion
+    with pytest.raises(ValueError, match="target scale"):
+        pretext.make_views(xy, conf, valid, PretextConfig(target_scale="signer"))
+
+
+def test_sa_view_geometry_moves_seen_joints_only_and_is_reproducible():
+    xy, conf, valid = batch()
+    conf[0, :, 5] = 0  # a joint never seen
+    xy[0, :, 5] = 0
+    assert pretext.sa_geometry(xy, conf, PretextConfig()) is xy  # the paper: both views share the geometry
+    cfg = PretextConfig(sa_rotate=15, sa_scale=0.15, sa_shear=0.15, sa_shift=16)
+    a = pretext.sa_geometry(xy, conf, cfg, generator=torch.Generator().manual_seed(1))
+    b = pretext.sa_geometry(xy, conf, cfg, generator=torch.Generator().manual_seed(1))
+    c = pretext.sa_geometry(xy, conf, cfg, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    seen = conf > 0
+    assert (a[~seen] == 0).all() and (a[seen] != xy[seen]).float().mean() > 0.99
+    assert not torch.allclose(a[0], a[1] - xy[1] + xy[0])  # each sample draws its own transform

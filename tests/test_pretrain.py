@@ -113,6 +113,30 @@ def test_presets_and_ablations_train(store, tmp_path, preset, extra):
         assert metrics["loss_m"] == 0 and metrics["loss_s"] > 0
 
 
+def test_the_sa_view_geometry_reaches_the_momentum_encoder_only(store):
+    """With pretext.sa_* the key encoder sees its own transformed view: other keys, the same
+    masks and L_m (drawn first from the generator); the paper's setting changes nothing."""
+    from masa.data.dataset import PoseDataset, collate
+    from masa.data.store import PoseStore
+    from masa.model.registry import build_pretrainer
+    from masa.train.pretrain import compute_losses
+    data = PoseDataset(PoseStore(store), tiny().normalise, tiny().pretrain.max_frames)
+    batch = collate([data[i] for i in range(8)])
+    torch.manual_seed(0)
+    model = build_pretrainer(tiny()).eval()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def step(*extra):
+        model.load_state_dict(state)  # each from the same weights (compute_losses moves the key encoder)
+        _, parts, keys = compute_losses(model, model, batch, tiny(*extra), torch.Generator().manual_seed(0), 1.0,
+                                        torch.device("cpu"))
+        return parts["loss_m"], keys
+
+    (m0, k0), (m1, k1), (m2, k2) = step(), step("pretext.sa_rotate=0"), step("pretext.sa_rotate=30", "pretext.sa_shift=30")
+    assert torch.equal(k0, k1) and m0 == m1
+    assert m2 == m0 and not torch.allclose(k0, k2, atol=1e-5)
+
+
 @pytest.mark.parametrize("preset, balanced", [(["small-data"], True), (["paper", "tiny"], False)])
 def test_small_data_balances_the_two_losses(store, tmp_path, preset, balanced):
     """L_m is in squared box pixels (thousands), L_s a cross-entropy (about 2): with the paper's

@@ -80,6 +80,7 @@ class PretextConfig:
 
     strategy: str = "motion-paper"  # motion-paper (§3.4) | motion-code (§3.3) | random
     target: str = "motion"  # motion: residuals x[t+k] - x[t]; joints: the static coordinates x[t]
+    target_scale: str = "pixels"  # pixels: box pixels (paper) | sample: each part / the sample's RMS motion
     interval: int = 3  # k
     extra_intervals: tuple[int, ...] = ()  # multi-scale motion: more k predicted at once
     mask_ratio: float = 0.9  # alpha, share of the candidate frames masked, per part
@@ -89,6 +90,12 @@ class PretextConfig:
     code_min_count: int = 2  # ... in at least this many coordinates of the part
     sa_mask_ratio: float = 0.5  # alpha_r of the SA view
     sa_view: str = "frames"  # frames: whole frames dropped (paper's temporal sample); parts: per part (code)
+    # The SA view's own geometry, as augment.* does to fine-tuning clips (paper: none, both views
+    # share it): a positive pair that differs in rotation, shear, body scale and position.
+    sa_rotate: float = 0.0  # degrees
+    sa_scale: float = 0.0
+    sa_shear: float = 0.0
+    sa_shift: float = 0.0  # box units
 
 
 @dataclass
@@ -241,9 +248,11 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "model.part_norm": ("batch", "layer"),
     "model.pool": ("parts", "frames"), "model.dropout": "0..<1", "model.embed_dropout": "0..<1",
     "pretext.strategy": ("motion-paper", "motion-code", "random"), "pretext.target": ("motion", "joints"),
+    "pretext.target_scale": ("pixels", "sample"),
     "pretext.interval": ">=1", "pretext.extra_intervals": ">=1", "pretext.mask_ratio": "0..<1",
     "pretext.motion_threshold": ">=0", "pretext.moving_ratio": "0..1", "pretext.code_threshold": ">=0",
     "pretext.code_min_count": ">=1", "pretext.sa_mask_ratio": "0..<1", "pretext.sa_view": ("frames", "parts"),
+    "pretext.sa_rotate": ">=0", "pretext.sa_scale": "0..<1", "pretext.sa_shear": ">=0", "pretext.sa_shift": ">=0",
     "pretrain.epochs": ">=1", "pretrain.batch_size": ">=1", "pretrain.lr": ">0", "pretrain.betas": "0..<1",
     "pretrain.weight_decay": ">=0", "pretrain.warmup_epochs": ">=0", "pretrain.schedule": ("linear", "steps"),
     "pretrain.lr_milestones": ">=0", "pretrain.lr_gamma": ">0", "pretrain.motion_loss": ("l2", "l1"),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from masa.inputs import part_sums
+from masa.data.augment import geometry_batch
+from masa.inputs import PART_SLICES, part_sums
 
 
 def shifted(x, valid, k: int):
@@ -48,6 +49,20 @@ def targets(xy, conf, valid, kind: str, intervals: tuple[int, ...], first=None):
     if len(pairs) == 1:
         return pairs[0][0], pairs[0][1][..., None]
     return torch.cat([m for m, _ in pairs], dim=-1), torch.stack([w for _, w in pairs], dim=-1)
+
+
+def scaled_per_sample(target, weight, eps: float = 1.0):
+    """Each sample's target, part by part, divided by its own confidence-weighted RMS over all
+    frames, joints and coordinates (+ eps box pixels, so a still part is not blown up): motion
+    in units of the signer's typical motion, so that a large, fast signer and a small, slow one
+    weigh alike in the loss.   target (B, T, 49, C), weight (B, T, 49, C // 2) -> like target."""
+    w = weight.repeat_interleave(target.shape[-1] // weight.shape[-1], dim=-1)
+    scale = torch.ones_like(target)
+    for s in PART_SLICES:
+        t, ws = target[:, :, s], w[:, :, s]
+        mean_sq = (ws * t**2).sum(dim=(1, 2, 3)) / ws.sum(dim=(1, 2, 3)).clamp_min(1e-6)
+        scale[:, :, s] = (mean_sq.sqrt() + eps)[:, None, None, None]
+    return target / scale
 
 
 def candidates_code(m, valid, threshold: float = 3.0, min_count: int = 2):
@@ -109,11 +124,30 @@ def sa_mask(valid, cfg, generator=None):
     return random_mask(valid, cfg.sa_mask_ratio, per_part=cfg.sa_view == "parts", generator=generator)
 
 
+def sa_geometry(xy, conf, cfg, mirrored_left: bool = True, generator=None):
+    """The SA view's coordinates: each sample rotated, sheared, scaled and shifted by its own
+    draw from +-pretext.sa_* (as augment.geometry draws them), or xy itself when all are 0."""
+    if not (cfg.sa_rotate or cfg.sa_scale or cfg.sa_shear or cfg.sa_shift):
+        return xy
+    B = xy.shape[0]
+
+    def uniform(*shape):  # in -1..1
+        return torch.rand(*shape, generator=generator, device=xy.device) * 2 - 1
+
+    angle = torch.deg2rad(uniform(B) * cfg.sa_rotate)
+    shear, scale, shift = uniform(B) * cfg.sa_shear, 1 + uniform(B) * cfg.sa_scale, uniform(B, 2) * cfg.sa_shift
+    return geometry_batch(xy, conf > 0, angle, shear, scale, shift, mirrored_left)
+
+
 def make_views(xy, conf, valid, cfg, generator=None, with_sa: bool = True):
     """Everything a pre-training step needs from a batch, in one pass:
     targets (B, T, 49, C), weights (B, T, 49, C // 2), MA mask, SA mask (or None)."""
     first = motion_residuals(xy, conf, valid, cfg.interval)
     target, weight = targets(xy, conf, valid, cfg.target, (cfg.interval, *cfg.extra_intervals), first)
+    if cfg.target_scale == "sample":
+        target = scaled_per_sample(target, weight)
+    elif cfg.target_scale != "pixels":
+        raise ValueError(f"unknown target scale {cfg.target_scale!r} (pixels | sample)")
     ma = ma_mask(*first, valid, cfg, generator)
     sa = sa_mask(valid, cfg, generator) if with_sa else None
     return target, weight, ma, sa

@@ -11,6 +11,7 @@ What each transform does to a crop follows from what it does to the video:
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from masa import skeleton as sk
 from masa.config import AugmentConfig
@@ -44,6 +45,27 @@ def geometry(clip: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, mir
     sign = -1.0 if mirrored_left else 1.0  # a mirrored crop sees the rotation and shear reversed
     out[:, sk.LEFT_HAND] = _transform(clip[:, sk.LEFT_HAND], shape(sign * angle, sign * shear))
     out[:, sk.BODY] = _transform(clip[:, sk.BODY], scale * shape(angle, shear), shift)
+    return out
+
+
+def geometry_batch(xy, seen, angle, shear, scale, shift, mirrored_left: bool = True):
+    """`geometry` for a whole batch on its device, with given per-sample parameters (the SA view
+    of pre-training draws them from the run's generator).
+    xy (B, T, 49, 2) box units, seen (B, T, 49) bool; angle (radians), shear, scale (B,); shift (B, 2)."""
+    def shape(a, s):  # (B, 2, 2): rotation by a after a shear s along x
+        c, n, one, zero = torch.cos(a), torch.sin(a), torch.ones_like(a), torch.zeros_like(a)
+        rotation = torch.stack([torch.stack([c, -n], -1), torch.stack([n, c], -1)], -2)
+        return rotation @ torch.stack([torch.stack([one, s], -1), torch.stack([zero, one], -1)], -2)
+
+    sign = -1.0 if mirrored_left else 1.0
+    no_shift = torch.zeros_like(shift)
+    out = xy.clone()
+    for part, matrix, move in ((sk.RIGHT_HAND, shape(angle, shear), no_shift),
+                               (sk.LEFT_HAND, shape(sign * angle, sign * shear), no_shift),
+                               (sk.BODY, scale[:, None, None] * shape(angle, shear), shift)):
+        moved = torch.einsum("btjc,bdc->btjd", xy[:, :, part] - CENTRE, matrix.to(xy.dtype)) + CENTRE
+        moved = moved + move[:, None, None, :].to(xy.dtype)
+        out[:, :, part] = torch.where(seen[:, :, part, None], moved, torch.zeros_like(moved))
     return out
 
 
