@@ -137,6 +137,19 @@ def test_the_sa_view_geometry_reaches_the_momentum_encoder_only(store):
     assert m2 == m0 and not torch.allclose(k0, k2, atol=1e-5)
 
 
+def test_gradient_clipping_reaches_the_pretraining_step(store, tmp_path, monkeypatch):
+    """pretrain.grad_clip goes to every optimiser step (the clipping itself: test_finetune_tools)."""
+    import masa.train.pretrain as loop
+    seen = []
+    real = loop.optimiser_step
+    monkeypatch.setattr(loop, "optimiser_step", lambda *a: seen.append(a[3]) or real(*a))
+    pretrain(tiny("pretrain.grad_clip=1.5", "pretrain.epochs=1"), [store], tmp_path / "clipped", progress=False)
+    pretrain(tiny("pretrain.epochs=1"), [store], tmp_path / "paper", progress=False)
+    assert seen == [1.5] * 3 + [0.0] * 3
+    with pytest.raises(ValueError, match="grad_clip"):
+        resolve(None, ["pretrain.grad_clip=-1"])
+
+
 @pytest.mark.parametrize("preset, balanced", [(["small-data"], True), (["paper", "tiny"], False)])
 def test_small_data_balances_the_two_losses(store, tmp_path, preset, balanced):
     """L_m is in squared box pixels (thousands), L_s a cross-entropy (about 2): with the paper's

@@ -130,6 +130,7 @@ class PretrainConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     threads: int = 0  # CPU threads for torch (0 = the free cores: the cores less the machine's load)
     checkpoint_every: int = 20  # epochs between kept checkpoints; the latest is always written
+    grad_clip: float = 0.0  # clip the gradients' total norm to this before each step (0 = off, the paper)
     max_steps: int = 0  # stop after this many optimiser steps in total (0 = run all epochs)
     log_every: int = 10  # steps between metric lines
 
@@ -260,7 +261,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "pretrain.lambda_ramp_epochs": ">=0", "pretrain.queue_size": ">=1", "pretrain.temperature": ">0",
     "pretrain.momentum": "0..1", "pretrain.proj_dim": ">=1", "pretrain.max_frames": ">=2",
     "pretrain.amp": ("auto", "bf16", "fp16", "none"), "pretrain.num_workers": ">=0",
-    "pretrain.checkpoint_every": ">=1", "pretrain.max_steps": ">=0", "pretrain.log_every": ">=1",
+    "pretrain.grad_clip": ">=0", "pretrain.checkpoint_every": ">=1", "pretrain.max_steps": ">=0", "pretrain.log_every": ">=1",
     "augment.rotate": "0..180", "augment.scale": "0..<1", "augment.shear": ">=0", "augment.shift": ">=0",
     **{f"augment.{k}": "0..1" for k in ("mirror", "joint_drop", "hand_drop")}, "augment.crop": "0<..1",
     "finetune.epochs": ">=1", "finetune.batch_size": ">=1", "finetune.lr": ">0", "finetune.momentum": "0..<1",

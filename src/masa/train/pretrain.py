@@ -109,7 +109,7 @@ def train_one_epoch(model, raw, s: PretrainState, epoch: int, first: int, batche
             raise NonFiniteLoss.at(f"at step {s.step + 1} (epoch {epoch}, batch {i}: L_m={parts['loss_m'].item():.4g}, "
                                    f"L_s={parts['loss_s'].item():.4g})",
                                    [s.stores.id_of(int(k)) for k in batch["index"]], s.run.last)
-        optimiser_step(loss, s.optimizer, s.scaler)
+        optimiser_step(loss, s.optimizer, s.scaler, tc.grad_clip)
         if keys is not None:
             raw.enqueue(distributed.all_gather(keys))
         s.step += 1
