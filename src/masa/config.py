@@ -218,8 +218,8 @@ PRESETS: dict[str, list[str]] = {
         "pretrain.epochs=30", "pretrain.batch_size=32", "pretrain.warmup_epochs=3", "pretrain.lambda_ramp_epochs=5",
         "pretrain.queue_size=256", "pretrain.lr=1e-3", "pretrain.num_workers=0", "pretrain.checkpoint_every=10",
         # L_m is in squared box pixels (~1,400) and L_s ~2: the paper's 0.05 L_s leaves SA a ten-thousandth
-        # of the loss. Balanced, pre-training beat scratch on 3 of 5 real sets (2 of 5 since the
-        # augmentation below); with 0.05, on 1.
+        # of the loss. Balanced, pre-training beat scratch on 3 of 5 real sets (1 of 5 since the
+        # augmentation below, over two pre-training runs); with 0.05, on 1.
         "pretrain.ma_weight=0.002", "pretrain.lambda_s=1",
         "finetune.epochs=80", "finetune.batch_size=16", "finetune.lr_milestones=60,70", "finetune.num_frames=16",
         "finetune.hand_swap=true", "finetune.num_workers=0",
