@@ -4,10 +4,12 @@ baselines, on every real labelled task in ../shared/data (benchmarks/real_tasks.
     python benchmarks/accuracy.py                      # the table in docs/results.md (~60 min, 2 cores)
     python benchmarks/accuracy.py --quick              # CI smoke test: one task, tiny budgets
     python benchmarks/accuracy.py --tasks granthgg --models masa-scratch --seeds 0 --set augment.rotate=15
+    python benchmarks/accuracy.py --models masa-pretrained --pretrain-seeds 42 1   # two pre-training runs
 
 Each model is a list of presets and overrides (MODELS); `--set` adds overrides to all of them.
 The pre-trained model is fine-tuned from one `masa pretrain` run over all unlabelled real
-poses but the tasks' test samples (`--pretrain-fraction` for the data-scale curve).
+poses but the tasks' test samples (`--pretrain-fraction` for the data-scale curve), or from
+each of several (`--pretrain-seeds`: one run alone can decide 5-10 points).
 Prints one line per run and the table; `--write-doc` puts the table into docs/results.md.
 """
 from __future__ import annotations
@@ -66,6 +68,8 @@ def one_run(job: dict) -> dict:
     start = time.perf_counter()
     result = finetune(cfg, job["store"], job["init"], job["out"], progress=False)
     row = {k: job[k] for k in ("task", "model", "seed")}
+    if job["pretrain_seed"] is not None:
+        row["pretrain_seed"] = job["pretrain_seed"]
     tested = evaluate(job["out"], job["store"], "test", Path(job["out"]) / "test", device="cpu", progress=False)
     row.update({k: v for k, v in tested.items() if k.startswith("top")}, best_val_top1=result["best_val_top1"],
                seconds=time.perf_counter() - start, threads=job["threads"])
@@ -95,14 +99,37 @@ def pretrain_once(args, norm, presets, overrides) -> Path | None:
     return out
 
 
+def run_key(row: dict) -> tuple:
+    """What names one run: task, model, fine-tuning seed, and the pre-training seed if several."""
+    return row["task"], row["model"], row["seed"], row.get("pretrain_seed")
+
+
 def with_earlier(results: Path, rows: list[dict]) -> list[dict]:
-    """`rows` plus the rows an earlier invocation with the same --tag wrote for other (task,
-    model, seed) runs: a tag run again on other tasks adds to its table instead of replacing it."""
+    """`rows` plus the rows an earlier invocation with the same --tag wrote for other runs: a
+    tag run again on other tasks adds to its table instead of replacing it."""
     if not results.exists():
         return rows
-    new = {(r["task"], r["model"], r["seed"]) for r in rows}
+    new = {run_key(r) for r in rows}
     earlier = json.loads(results.read_text())["rows"]
-    return [r for r in earlier if (r["task"], r["model"], r["seed"]) not in new] + rows
+    return [r for r in earlier if run_key(r) not in new] + rows
+
+
+def make_jobs(args, stores: dict, pretrained_runs: dict, runs: Path) -> list[dict]:
+    """One job per (task, model, fine-tuning seed), and for a pre-trained model one per
+    pre-training run too: pretrained_runs maps a pre-training seed (None: the preset's) to its run."""
+    jobs = []
+    for task in args.tasks:
+        for model in args.models:
+            presets, overrides, pretrained = MODELS[model]
+            inits = pretrained_runs.items() if pretrained and pretrained_runs else [(None, "none")]
+            for pre_seed, init in inits:
+                for seed in args.seeds:
+                    name = f"{task}-{model}-{seed}" if pre_seed is None else f"{task}-{model}-p{pre_seed}-{seed}"
+                    jobs.append({"task": task, "model": model, "seed": seed, "pretrain_seed": pre_seed,
+                                 "store": str(stores[task]), "init": str(init), "presets": presets,
+                                 "overrides": overrides + args.set + [f"finetune.seed={seed}"],
+                                 "out": str(runs / name), "threads": args.threads})
+    return jobs
 
 
 def in_order(names, order) -> list[str]:
@@ -157,6 +184,8 @@ def main(argv=None):
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="added to every model's settings")
     p.add_argument("--pretrain-set", action="append", default=[], metavar="KEY=VALUE", help="pre-training only")
+    p.add_argument("--pretrain-seeds", nargs="+", type=int, default=None, metavar="SEED",
+                   help="pre-train once per seed and fine-tune from each (default: one run, the preset's seed)")
     p.add_argument("--pretrain-fraction", type=float, default=1.0, help="share of the unlabelled corpus (data scale)")
     p.add_argument("--jobs", type=int, default=2, help="runs in parallel, in processes")
     p.add_argument("--threads", type=int, default=1, help="torch threads per run")
@@ -180,19 +209,15 @@ def main(argv=None):
         return report(args, [], time.perf_counter())
     base = cfgmod.resolve(["small-data"], args.set)
     stores = {t: real_tasks.task_store(t, args.data, args.work, base.normalise) for t in args.tasks}
-    pre = None
+    pre = {}  # pre-training seed (None: the preset's) -> run
     if any(MODELS[m][2] for m in args.models):
-        pre = pretrain_once(args, base.normalise, ["small-data"], args.set + args.pretrain_set)
+        for pre_seed in args.pretrain_seeds or [None]:
+            extra = [] if pre_seed is None else [f"pretrain.seed={pre_seed}"]
+            run = pretrain_once(args, base.normalise, ["small-data"], args.set + args.pretrain_set + extra)
+            if run is not None:
+                pre[pre_seed] = run
     runs = args.work / "runs" / (args.tag or "default")
-    jobs = []
-    for task in args.tasks:
-        for model in args.models:
-            presets, overrides, pretrained = MODELS[model]
-            for seed in args.seeds:
-                jobs.append({"task": task, "model": model, "seed": seed, "store": str(stores[task]),
-                             "init": str(pre) if pretrained and pre else "none", "presets": presets,
-                             "overrides": overrides + args.set + [f"finetune.seed={seed}"],
-                             "out": str(runs / f"{task}-{model}-{seed}"), "threads": args.threads})
+    jobs = make_jobs(args, stores, pre, runs)
     for job in jobs:  # a fresh run each time: finetune refuses an existing run directory
         shutil.rmtree(job["out"], ignore_errors=True)
     start = time.perf_counter()
@@ -200,7 +225,8 @@ def main(argv=None):
     with ProcessPoolExecutor(args.jobs) as pool:
         for row in pool.map(one_run, jobs):
             rows.append(row)
-            print(f"{row['task']:<12} {row['model']:<16} seed {row['seed']}: test top-1 {row['top1_per_instance']:.1%} "
+            which = f" (pre-training seed {row['pretrain_seed']})" if "pretrain_seed" in row else ""
+            print(f"{row['task']:<12} {row['model']:<16} seed {row['seed']}{which}: test top-1 {row['top1_per_instance']:.1%} "
                   f"(val {row['best_val_top1'] or 0:.1%}) in {row['seconds']:.0f} s", flush=True)
     runs.mkdir(parents=True, exist_ok=True)
     (runs / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},

@@ -58,6 +58,31 @@ def test_a_tag_run_again_adds_to_its_rows(monkeypatch, tmp_path):
     assert with_earlier(results, again) == [first[0], *again]
 
 
+def test_several_pre_training_seeds_give_one_fine_tuning_each(monkeypatch, tmp_path):
+    """--pretrain-seeds: each pre-trained model is fine-tuned from every pre-training run, in its
+    own folder, and a tag run again replaces only the runs of the same pre-training seed."""
+    import argparse
+    monkeypatch.syspath_prepend(str(BENCH))
+    from accuracy import make_jobs, with_earlier
+
+    args = argparse.Namespace(tasks=["wlasl100"], models=["masa-scratch", "masa-pretrained"], seeds=[0, 1], set=[],
+                              threads=1)
+    jobs = make_jobs(args, {"wlasl100": tmp_path / "store"}, {42: tmp_path / "pre42", 1: tmp_path / "pre1"}, tmp_path)
+    pretrained = [j for j in jobs if j["model"] == "masa-pretrained"]
+    assert [(j["pretrain_seed"], j["seed"], Path(j["init"]).name) for j in pretrained] == [
+        (42, 0, "pre42"), (42, 1, "pre42"), (1, 0, "pre1"), (1, 1, "pre1")]
+    assert len({j["out"] for j in jobs}) == len(jobs) == 6
+    assert all(j["init"] == "none" and j["pretrain_seed"] is None for j in jobs if j["model"] == "masa-scratch")
+    one = make_jobs(args, {"wlasl100": tmp_path / "store"}, {None: tmp_path / "pre"}, tmp_path)
+    assert sorted(Path(j["out"]).name for j in one)[:2] == ["wlasl100-masa-pretrained-0", "wlasl100-masa-pretrained-1"]
+
+    results = tmp_path / "results.json"
+    rows = [{"task": "wlasl100", "model": "masa-pretrained", "seed": 0, "pretrain_seed": s, "top1": 0.5} for s in (42, 1)]
+    results.write_text(json.dumps({"rows": rows}))
+    again = [{"task": "wlasl100", "model": "masa-pretrained", "seed": 0, "pretrain_seed": 1, "top1": 0.6}]
+    assert with_earlier(results, again) == [rows[0], *again]
+
+
 def test_a_corpus_pre_training_is_reused_only_for_the_same_resolved_settings(monkeypatch):
     from masa.config import resolve
 
