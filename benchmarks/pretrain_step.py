@@ -111,7 +111,7 @@ def main():
         return
     setup(args)
     mm = yardstick(torch.device(args.device), args.amp)
-    print(f"preset {'+'.join(args.preset)}, amp {args.amp}, compile {args.compile}; 'matmul': {str(mm['dtype'])[6:]} "
+    print(f"preset {'+'.join(args.preset)}, amp {args.amp}, compile {args.compile}; 'matmul': {str(mm['dtype']).removeprefix('torch.')} "
           f"{mm['n']}x{mm['n']} matmul GFLOP/s measured in the same process just before the steps, "
           "'util' = GFLOP/s / matmul")
     print(f"{'size':<6} {'B':>3} {'T':>3} {'s/step':>8} {'seq/s':>8} {'GFLOP/step':>11} {'GFLOP/s':>8} {'matmul':>7} {'util':>6} {'peak MB':>8}", flush=True)
