@@ -65,11 +65,16 @@ def training_indices(store: PoseStore, cfg: cfgmod.FinetuneConfig) -> np.ndarray
     return idx
 
 
+def from_scratch(init: str | None) -> bool:
+    """No pre-trained weights: `--init none` (or no init at all)."""
+    return not init or str(init).lower() == "none"
+
+
 def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None, explicit: set[str] = frozenset()):
     """-> (classifier, the config whose model and normalise sections match the weights): with
     `init`, a copy of `cfg` that adopts the pre-trained encoder's architecture (an explicit
     --set key, in `explicit`, that disagrees is refused)."""
-    if init and str(init).lower() != "none":
+    if not from_scratch(init):
         if cfg.model.backbone != "masa":
             raise ValueError(f"--init loads a MASA encoder; model.backbone={cfg.model.backbone} trains from scratch "
                              "(--init none)")
@@ -183,7 +188,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
         start_epoch, best, best_epoch = state["epoch"], state["best"], state["best_epoch"]
         checkpoint.set_rng_state(state["rng"])
     started_on = {"data": str(Path(data).resolve()),
-                  "init": str(Path(init).resolve()) if init and str(init).lower() != "none" else "none"}
+                  "init": "none" if from_scratch(init) else str(Path(init).resolve())}
     run.start(cfg, started_on, keep_row=lambda row: row["epoch"] < start_epoch, threads=threads)
 
     def bad_batch(batch):
