@@ -136,6 +136,33 @@ def test_sample_scaled_targets_ignore_the_signers_size_and_keep_the_masks():
         pretext.make_views(xy, conf, valid, PretextConfig(target_scale="signer"))
 
 
+def test_sa_view_timing_shows_a_stretched_window_of_each_sample():
+    """pretext.sa_crop: each sample's SA view plays one contiguous window of at least sa_crop of
+    its real frames, in order, over all its real frames; padding stays as it was."""
+    B, T, lengths = 64, 40, torch.randint(2, 41, (64,), generator=torch.Generator().manual_seed(0))
+    valid = torch.arange(T)[None] < lengths[:, None]
+    frame = torch.arange(T, dtype=torch.float32)[None, :, None].expand(B, T, 49)  # each frame holds its index
+    xy, conf = torch.stack([frame, -frame], dim=-1) * valid[..., None, None], (frame + 1) * valid[..., None]
+    cfg = PretextConfig(sa_crop=0.5)
+    same = pretext.sa_view(xy, conf, valid, PretextConfig())
+    assert same[0] is xy and same[1] is conf  # the paper: both views share one timing
+    a, ca = pretext.sa_view(xy, conf, valid, cfg, generator=torch.Generator().manual_seed(1))
+    b, _ = pretext.sa_view(xy, conf, valid, cfg, generator=torch.Generator().manual_seed(1))
+    c, _ = pretext.sa_view(xy, conf, valid, cfg, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert (a[~valid] == 0).all() and (ca[~valid] == 0).all()
+    torch.testing.assert_close(ca, (a[..., 0] + 1) * valid[..., None])  # confidences travel with their frames
+    cropped = 0
+    for i, n in enumerate(lengths.tolist()):
+        shown = a[i, :n, 0, 0]
+        assert torch.equal(a[i, :n, :, 0], shown[:, None].expand(n, 49)) and torch.equal(a[i, :n, :, 1], -a[i, :n, :, 0])
+        window = torch.arange(shown[0], shown[-1] + 1)
+        assert torch.equal(shown.unique(), window)  # every frame of one contiguous window, in order
+        assert (shown.diff() >= 0).all() and len(window) >= round(0.5 * n) and shown[-1] < n
+        cropped += len(window) < n
+    assert cropped > B // 2  # most samples lose part of their frames
+
+
 def test_sa_view_geometry_moves_seen_joints_only_and_is_reproducible():
     xy, conf, valid = batch()
     conf[0, :, 5] = 0  # a joint never seen

@@ -113,9 +113,9 @@ def test_presets_and_ablations_train(store, tmp_path, preset, extra):
         assert metrics["loss_m"] == 0 and metrics["loss_s"] > 0
 
 
-def test_the_sa_view_geometry_reaches_the_momentum_encoder_only(store):
-    """With pretext.sa_* the key encoder sees its own transformed view: other keys, the same
-    masks and L_m (drawn first from the generator); the paper's setting changes nothing."""
+def test_the_sa_views_geometry_and_timing_reach_the_momentum_encoder_only(store):
+    """With pretext.sa_* the key encoder sees its own transformed or re-timed view: other keys,
+    the same masks and L_m (drawn first from the generator); the paper's setting changes nothing."""
     from masa.data.dataset import PoseDataset, collate
     from masa.data.store import PoseStore
     from masa.model.registry import build_pretrainer
@@ -135,6 +135,8 @@ def test_the_sa_view_geometry_reaches_the_momentum_encoder_only(store):
     (m0, k0), (m1, k1), (m2, k2) = step(), step("pretext.sa_rotate=0"), step("pretext.sa_rotate=30", "pretext.sa_shift=30")
     assert torch.equal(k0, k1) and m0 == m1
     assert m2 == m0 and not torch.allclose(k0, k2, atol=1e-5)
+    m3, k3 = step("pretext.sa_crop=0.5")
+    assert m3 == m0 and not torch.allclose(k0, k3, atol=1e-5)
 
 
 def test_gradient_clipping_reaches_the_pretraining_step(store, tmp_path, monkeypatch):

@@ -96,6 +96,9 @@ class PretextConfig:
     sa_scale: float = 0.0
     sa_shear: float = 0.0
     sa_shift: float = 0.0  # box units
+    # ... and its own timing: a random window of sa_crop..1 of the sample stretched over its length
+    # (1 = off, the paper): a positive pair that differs in start, end and speed.
+    sa_crop: float = 1.0
 
 
 @dataclass
@@ -254,6 +257,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "pretext.motion_threshold": ">=0", "pretext.moving_ratio": "0..1", "pretext.code_threshold": ">=0",
     "pretext.code_min_count": ">=1", "pretext.sa_mask_ratio": "0..<1", "pretext.sa_view": ("frames", "parts"),
     "pretext.sa_rotate": ">=0", "pretext.sa_scale": "0..<1", "pretext.sa_shear": ">=0", "pretext.sa_shift": ">=0",
+    "pretext.sa_crop": "0<..1",
     "pretrain.epochs": ">=1", "pretrain.batch_size": ">=1", "pretrain.lr": ">0", "pretrain.betas": "0..<1",
     "pretrain.weight_decay": ">=0", "pretrain.warmup_epochs": ">=0", "pretrain.schedule": ("linear", "steps"),
     "pretrain.lr_milestones": ">=0", "pretrain.lr_gamma": ">0", "pretrain.motion_loss": ("l2", "l1"),

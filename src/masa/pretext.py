@@ -139,6 +139,33 @@ def sa_geometry(xy, conf, cfg, mirrored_left: bool = True, generator=None):
     return geometry_batch(xy, conf > 0, angle, shear, scale, shift, mirrored_left)
 
 
+def sa_time(xy, conf, valid, min_fraction: float, generator=None):
+    """The SA view's own timing: each sample shows a random window of min_fraction..1 of its real
+    frames, stretched over all of them (nearest frame), so that the two views of a positive pair
+    differ in start, end and speed; padding and valid stay.   -> xy (B, T, 49, 2), conf (B, T, 49),
+    or xy and conf themselves when min_fraction is 1."""
+    if min_fraction >= 1.0:
+        return xy, conf
+    B, T = valid.shape
+    length = valid.sum(dim=1).clamp_min(1).to(xy.dtype)  # real frames, a prefix of each sample
+    u = torch.rand(B, generator=generator, device=xy.device)
+    size = torch.minimum((length * (min_fraction + (1 - min_fraction) * u)).round().clamp_min(1), length)
+    start = (torch.rand(B, generator=generator, device=xy.device) * (length - size + 1)).floor()
+    stretch = (size - 1) / (length - 1).clamp_min(1)  # window frames per output frame, <= 1
+    t = torch.arange(T, device=xy.device, dtype=xy.dtype)
+    idx = (start[:, None] + (t[None] * stretch[:, None]).round()).clamp(max=length[:, None] - 1).long()
+    real = valid[..., None]
+    xy_t = torch.where(real[..., None], xy.gather(1, idx[..., None, None].expand_as(xy)), xy)
+    return xy_t, torch.where(real, conf.gather(1, idx[..., None].expand_as(conf)), conf)
+
+
+def sa_view(xy, conf, valid, cfg, mirrored_left: bool = True, generator=None):
+    """The SA view's coordinates and confidences: its own timing (sa_time), then its own geometry
+    (sa_geometry); xy and conf themselves in the paper's setting (both views share them)."""
+    xy_t, conf_t = sa_time(xy, conf, valid, cfg.sa_crop, generator)
+    return sa_geometry(xy_t, conf_t, cfg, mirrored_left, generator), conf_t
+
+
 def make_views(xy, conf, valid, cfg, generator=None, with_sa: bool = True):
     """Everything a pre-training step needs from a batch, in one pass:
     targets (B, T, 49, C), weights (B, T, 49, C // 2), MA mask, SA mask (or None)."""

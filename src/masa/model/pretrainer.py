@@ -91,9 +91,9 @@ class MASAPretrainer(nn.Module):
         return torch.cat([positive, negative], dim=1) / self.temperature
 
     # --- forward ---------------------------------------------------------------------------
-    def forward(self, xy, present, valid, ma_mask, sa_mask=None, with_decoder: bool = True, sa_xy=None):
+    def forward(self, xy, present, valid, ma_mask, sa_mask=None, with_decoder: bool = True, sa_inputs=None):
         """xy (B, T, 49, 2) in [0, 1]; present, ma_mask, sa_mask (B, T, 3) bool; valid (B, T);
-        sa_xy: the SA view's own coordinates (default xy).
+        sa_inputs: the SA view's own (xy, present) (default: xy and present).
 
         Returns a dict: `right`, `left` (B, T, 21, C), `body` (B, T, 7, C) predictions (with the
         decoder), `q` (B, P), and with an SA mask `k` (B, P) and `logits` (B, 1 + K)."""
@@ -111,7 +111,8 @@ class MASAPretrainer(nn.Module):
             out["body"] = self.body_head(y[:, :, 2])
         if sa_mask is not None:
             with torch.no_grad():
-                key_enc = self.encoder_k(xy if sa_xy is None else sa_xy, present, valid, sa_mask)
+                key_xy, key_present = (xy, present) if sa_inputs is None else sa_inputs
+                key_enc = self.encoder_k(key_xy, key_present, valid, sa_mask)
                 out["k"] = F.normalize(self.projector_k(key_enc.pooled).float(), dim=1)
             out["logits"] = self.contrastive_logits(out["q"], out["k"])
         return out

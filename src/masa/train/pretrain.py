@@ -45,11 +45,14 @@ def compute_losses(model, raw, batch, cfg: cfgmod.Config, generator, lam: float,
     xy, conf, valid = (batch[k].to(device, non_blocking=True) for k in ("xy", "conf", "valid"))
     with torch.no_grad():
         target, weight, ma, sa = pretext.make_views(xy, conf, valid, pc, generator, with_sa=tc.lambda_s > 0)
-        sa_xy = pretext.sa_geometry(xy, conf, pc, cfg.normalise.mirror_left_hand, generator) if sa is not None else xy
+        sa_xy, sa_conf = (pretext.sa_view(xy, conf, valid, pc, cfg.normalise.mirror_left_hand, generator)
+                          if sa is not None else (xy, conf))
     if sa is not None:
         raw.momentum_update(tc.momentum)
     inputs = model_inputs(xy, conf, valid)
-    out = model(*inputs, ma, sa, with_decoder=tc.ma_weight > 0, sa_xy=None if sa_xy is xy else model_inputs(sa_xy, conf)[0])
+    own_sa = sa_xy is not xy or sa_conf is not conf  # the SA view has its own geometry or timing (pretext.sa_*)
+    out = model(*inputs, ma, sa, with_decoder=tc.ma_weight > 0,
+                sa_inputs=model_inputs(sa_xy, sa_conf)[:2] if own_sa else None)
     zero = xy.new_zeros(())
     loss_m = (losses.motion_loss(out, target, weight, ma, tc.motion_loss, tc.motion_loss_scale, tc.motion_loss_min)
               if tc.ma_weight > 0 else zero)
