@@ -76,11 +76,39 @@ def one_run(job: dict) -> dict:
     return row
 
 
+def pretrain_settings(cfg: cfgmod.Config) -> dict:
+    """What makes one pre-training run: every setting but fine-tuning's, augmentation's and the
+    machine's thread count."""
+    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("finetune", "augment")}
+    settings["pretrain"].pop("threads")
+    return settings
+
+
 def pretrain_key(cfg: cfgmod.Config) -> str:
     """One pre-training run per resolved setting (fine-tuning and augmentation aside): a preset
-    whose contents change gets a new run instead of reusing one of another architecture."""
+    whose contents change gets a new run instead of reusing one of another architecture. (The
+    preset's thread count is in it, unlike in pretrain_settings, so that earlier runs keep their names.)"""
     settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("finetune", "augment")}
     return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def pretrain_dir(work: Path, corpus: str, cfg: cfgmod.Config) -> Path:
+    """The folder of the pre-training run for `cfg`: the one named by its key, else an earlier run
+    whose config.json reads back to the same settings. A setting added to masa since that run is
+    read back at its default, which keeps the old behaviour, so adding one does not orphan every
+    earlier run (the key, a hash of all settings, changes)."""
+    named = work / f"pretrain-{corpus}-{pretrain_key(cfg)}"
+    if named.exists():
+        return named
+    wanted = pretrain_settings(cfg)
+    for run in sorted(work.glob(f"pretrain-{corpus}-" + "?" * 8)):  # this corpus's runs, not one named longer
+        try:
+            saved = cfgmod.from_dict(cfgmod.Config, json.loads((run / "config.json").read_text()))
+        except (OSError, ValueError, TypeError):
+            continue  # not a run, or one from a masa that had settings this one does not know
+        if pretrain_settings(saved) == wanted:
+            return run
+    return named
 
 
 def pretrain_once(args, norm, presets, overrides) -> Path | None:
@@ -90,7 +118,7 @@ def pretrain_once(args, norm, presets, overrides) -> Path | None:
     if corpus is None:
         return None
     cfg = cfgmod.resolve(presets, overrides)
-    out = args.work / f"pretrain-{corpus.name}-{pretrain_key(cfg)}"
+    out = pretrain_dir(args.work, corpus.name, cfg)
     if not (out / "checkpoints" / "last.pt").exists():
         cfg.pretrain.threads = args.threads * args.jobs  # all of them: the load average still counts the last jobs
         start = time.perf_counter()

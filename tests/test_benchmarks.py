@@ -95,6 +95,38 @@ def test_a_corpus_pre_training_is_reused_only_for_the_same_resolved_settings(mon
     assert pretrain_key(resolve(["small-data"], ["pretrain.epochs=4"])) != key
 
 
+def test_an_earlier_pre_training_is_found_after_a_setting_is_added(monkeypatch, tmp_path):
+    """A run made before a setting existed has a config.json without it: read back at the
+    setting's default it is the same pre-training, so the benchmark reuses it instead of
+    pre-training again; a run of other settings, or a folder without a readable config, is not."""
+    from masa.config import resolve, to_dict
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    from accuracy import pretrain_dir, pretrain_key
+
+    cfg = resolve(["small-data"])
+    assert pretrain_dir(tmp_path, "corpus", cfg) == tmp_path / f"pretrain-corpus-{pretrain_key(cfg)}"
+
+    def earlier_run(name, settings):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps(settings))
+
+    other = to_dict(resolve(["small-data"], ["pretrain.queue_size=4096"]))
+    del other["pretext"]["sa_crop"]
+    earlier_run("pretrain-corpus-aaaaaaaa", other)
+    (tmp_path / "pretrain-corpus-bbbbbbbb").mkdir()  # no config.json
+    earlier_run("pretrain-corpus-cccccccc", {"pretrain": {"a_setting_masa_never_had": 1}})
+    assert pretrain_dir(tmp_path, "corpus", cfg).name == f"pretrain-corpus-{pretrain_key(cfg)}"
+
+    same = to_dict(resolve(["small-data"], ["pretrain.threads=2"]))  # the threads it ran with do not count
+    del same["pretext"]["sa_crop"]  # made before sa_crop existed
+    earlier_run("pretrain-corpus-dddddddd", same)
+    assert pretrain_dir(tmp_path, "corpus", cfg).name == "pretrain-corpus-dddddddd"
+    assert pretrain_dir(tmp_path, "corpus", resolve(["small-data"], ["pretext.sa_crop=0.5"])).name != \
+        "pretrain-corpus-dddddddd"
+    assert pretrain_dir(tmp_path, "other", cfg) == tmp_path / f"pretrain-other-{pretrain_key(cfg)}"  # another corpus
+
+
 def test_accuracy_benchmark_quick_mode(tmp_path):
     """The real-data table end to end at smoke-test budgets: import, pre-train, fine-tune every
     model, test, and the table with mean and std."""
