@@ -45,11 +45,12 @@ def test_pretrained_encoder_is_loaded(runs):
 
 def test_fine_tuning_keeps_the_best_validation_epoch(runs):
     rows = [json.loads(line) for line in (runs / "ft" / "metrics.jsonl").read_text().splitlines()]
-    assert [r["epoch"] for r in rows] == [0, 1, 2] and all("val_top1" in r for r in rows)
+    assert [r["epoch"] for r in rows] == [0, 1, 2] and all("val_top1" in r and "val_loss" in r for r in rows)
     assert [r["lr"] for r in rows] == pytest.approx([0.01, 0.01, 0.001])
-    best = int(np.argmax([r["val_top1"] for r in rows]))
+    best = max(range(3), key=lambda e: (rows[e]["val_top1"], -rows[e]["val_loss"]))
     state = checkpoint.load(runs / "ft" / "checkpoints" / "last.pt")
     assert state["best_epoch"] == best and state["best"] == rows[best]["val_top1"]
+    assert state["best_loss"] == rows[best]["val_loss"]
     model, meta = release.load(runs / "ft")
     assert meta["classes"] == ["sign00a", "sign00b", "sign01a", "sign01b"] and meta["num_frames"] == 16
 
@@ -204,6 +205,26 @@ def test_resumed_fine_tuning_matches_an_uninterrupted_run_with_fp16(runs, tmp_pa
     assert rows[0] == rows[1]
     scalers = [checkpoint.load(tmp_path / run / "checkpoints" / "last.pt")["scaler"] for run in ("whole", "part")]
     assert scalers[0] == scalers[1] and scalers[0]["_growth_tracker"] > 0  # the scale's history went on
+    kept = [{k: checkpoint.load(tmp_path / run / "checkpoints" / "last.pt")[k] for k in ("best", "best_loss", "best_epoch")}
+            for run in ("whole", "part")]
+    assert kept[0] == kept[1]  # and the same epoch released
+
+
+def test_a_validation_tie_goes_to_the_lower_loss():
+    """A saturated validation split ties many epochs at 100 %: the release is the tied epoch with
+    the lowest validation loss, not the first (often the least trained). Runs logged before the
+    loss was keep their first of equals."""
+    from masa.train.finetune import kept_rank, validation_figures
+
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [np.nan, np.nan]])
+    top1, loss = validation_figures(probs, np.array([0, 1, 1, 0]))
+    assert top1 == 0.5  # the NaN row (non-finite frames) is wrong
+    assert loss == pytest.approx(-(np.log(0.9) + np.log(0.8) + np.log(0.4) + np.log(1e-12)) / 4)
+
+    rows = [{"epoch": 0, "val_top1": 0.5, "val_loss": 0.1}, {"epoch": 1, "val_top1": 1.0, "val_loss": 0.5},
+            {"epoch": 2, "val_top1": 1.0, "val_loss": 0.2}, {"epoch": 3, "val_top1": 1.0, "val_loss": 0.3}]
+    assert max(rows, key=kept_rank)["epoch"] == 2
+    assert max([{k: v for k, v in r.items() if k != "val_loss"} for r in rows], key=kept_rank)["epoch"] == 1
 
 
 @pytest.mark.parametrize("scaled", [False, True])

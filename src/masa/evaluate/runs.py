@@ -16,6 +16,7 @@ import numpy as np
 
 from masa.files import read_jsonl
 from masa.settings import flat
+from masa.train.finetune import kept_rank
 from masa.train.rundir import run_kind
 
 IGNORED = ("pretrain.seed", "finetune.seed", "pretrain.threads", "finetune.threads", "pretrain.device",
@@ -45,7 +46,7 @@ def read_run(path: Path | str) -> dict:
     if kind == "finetune":
         figures.update(final_train_top1=last["train_top1"], final_loss=last["loss"], epochs_done=last["epoch"] + 1)
         if any("val_top1" in r for r in rows):
-            best = max(rows, key=lambda r: r.get("val_top1", -1))  # the first of equal epochs, as fine-tuning keeps
+            best = max((r for r in rows if "val_top1" in r), key=kept_rank)  # the epoch fine-tuning released
             figures["best_val_top1"], best_epoch = best["val_top1"], best["epoch"] + 1
     else:
         figures.update(final_loss_m=last["loss_m"], final_loss_s=last["loss_s"], steps=last["step"])

@@ -2,9 +2,10 @@
 labelled signs.
 
 The run directory holds config.json, metrics.jsonl (per epoch: loss, train and validation
-top-1, lr), TensorBoard events, checkpoints/last.pt (resume) and release/ (the best epoch by
-validation top-1, or the last when there is no validation split) in the release format. With
-finetune.ema the moving average of the weights is what is validated and released.
+top-1 and loss, lr), TensorBoard events, checkpoints/last.pt (resume) and release/ (the best
+epoch by validation top-1, a tie going to the lower validation loss; the last epoch when there is
+no validation split) in the release format. With finetune.ema the moving average of the weights is
+what is validated and released.
 """
 from __future__ import annotations
 
@@ -143,6 +144,22 @@ def train_one_epoch(model, loader, optimizer, scaler, amp_ctx, fc: cfgmod.Finetu
     return total.item() / seen, correct.item() / seen, seen
 
 
+def kept_rank(row: dict) -> tuple[float, float]:
+    """How epochs rank for the release: validation top-1, a tie going to the lower validation
+    loss, not to the first, often least trained, epoch (a small or saturated validation split ties
+    every epoch after the first at 100 %). Rows without a loss (runs written before it was logged)
+    rank by top-1 alone, the first of equals."""
+    return row["val_top1"], -row.get("val_loss", float("inf"))
+
+
+def validation_figures(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(top-1, cross-entropy) of class probabilities (N, C) against labels (N,); a NaN row (a clip
+    with non-finite frames) counts as wrong, at the loss of a probability of 1e-12."""
+    top1 = float(((scores.argmax(1) == labels) & np.isfinite(scores).all(1)).mean())  # argmax calls NaN class 0
+    truth = np.nan_to_num(scores[np.arange(len(labels)), labels], nan=0.0)
+    return top1, float(-np.log(np.clip(truth, 1e-12, 1.0)).mean())
+
+
 def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path | str, resume: bool = False,
              progress: bool = True, explicit: set[str] = frozenset()) -> dict:
     """Train; returns {'best_val_top1', 'best_epoch', 'epochs'}. `explicit`: the keys the user
@@ -174,7 +191,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
         val_set = ClipDataset(store, val_idx, cfg.normalise, fc.num_frames, fc.sampling)
         val_loader = DataLoader(val_set, batch_size=fc.batch_size, collate_fn=collate_clips, num_workers=fc.num_workers)
 
-    start_epoch, best, best_epoch = 0, -1.0, -1
+    start_epoch, best, best_epoch = 0, (-1.0, -float("inf")), -1
     if resume:
         state, _ = checkpoint.load_for_resume(run.last)
         model.load_state_dict(state["model"])
@@ -185,7 +202,8 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
             averaged.load_state_dict(state["averaged"])
         if scaler is not None and state.get("scaler"):  # fp16: resume with the loss scale it had reached
             scaler.load_state_dict(state["scaler"])
-        start_epoch, best, best_epoch = state["epoch"], state["best"], state["best_epoch"]
+        start_epoch, best_epoch = state["epoch"], state["best_epoch"]
+        best = state["best"], -state.get("best_loss", float("inf"))  # kept_rank of the kept epoch
         checkpoint.set_rng_state(state["rng"])
     started_on = {"data": str(Path(data).resolve()),
                   "init": "none" if from_scratch(init) else str(Path(init).resolve())}
@@ -209,20 +227,19 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
                                            device, bad_batch, frozen, averaged)
         row = {"epoch": epoch, "lr": lr, "loss": loss, "train_top1": top1}
         if val_loader is not None:
-            scores, labels = predict(kept, val_loader, device)
-            row["val_top1"] = float((scores.argmax(1) == labels).mean())
-        score = row.get("val_top1", epoch)  # without validation the last epoch is kept
-        if score > best:
-            best, best_epoch = score, epoch
+            row["val_top1"], row["val_loss"] = validation_figures(*predict(kept, val_loader, device))
+        rank = kept_rank(row) if val_loader is not None else (epoch, 0.0)  # without validation: the last
+        if rank > best:
+            best, best_epoch = rank, epoch
             release.save(run.path / "release", kept, cfg, store.classes, trained_parts)
         run.log(row, epoch, "finetune")
         checkpoint.save(run.last, {"kind": "masa-finetune", "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                    "averaged": averaged.state_dict() if averaged is not None else None,
-                                   "scaler": scaler.state_dict() if scaler else None, "epoch": epoch + 1, "best": best,
-                                   "best_epoch": best_epoch, "rng": checkpoint.rng_state()}, keep_previous=True)
+                                   "scaler": scaler.state_dict() if scaler else None, "epoch": epoch + 1, "best": best[0],
+                                   "best_loss": -best[1], "best_epoch": best_epoch, "rng": checkpoint.rng_state()}, keep_previous=True)
         bar.end_epoch(epoch, {"loss": loss, "train top-1": top1,
                               **({"val top-1": row["val_top1"]} if "val_top1" in row else {})}, seen)
         log.debug("epoch %d: %s", epoch, row)
     bar.close()
     run.close()
-    return {"best_val_top1": best if val_loader is not None else None, "best_epoch": best_epoch, "epochs": fc.epochs}
+    return {"best_val_top1": best[0] if val_loader is not None else None, "best_epoch": best_epoch, "epochs": fc.epochs}
