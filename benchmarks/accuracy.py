@@ -72,7 +72,7 @@ def one_run(job: dict) -> dict:
         row["pretrain_seed"] = job["pretrain_seed"]
     tested = evaluate(job["out"], job["store"], "test", Path(job["out"]) / "test", device="cpu", progress=False)
     row.update({k: v for k, v in tested.items() if k.startswith("top")}, best_val_top1=result["best_val_top1"],
-               seconds=time.perf_counter() - start, threads=job["threads"])
+               best_epoch=result["best_epoch"], seconds=time.perf_counter() - start, threads=job["threads"])
     return row
 
 
@@ -255,7 +255,7 @@ def main(argv=None):
             rows.append(row)
             which = f" (pre-training seed {row['pretrain_seed']})" if "pretrain_seed" in row else ""
             print(f"{row['task']:<12} {row['model']:<16} seed {row['seed']}{which}: test top-1 {row['top1_per_instance']:.1%} "
-                  f"(val {row['best_val_top1'] or 0:.1%}) in {row['seconds']:.0f} s", flush=True)
+                  f"(val {row['best_val_top1'] or 0:.1%}, epoch {row['best_epoch']}) in {row['seconds']:.0f} s", flush=True)
     runs.mkdir(parents=True, exist_ok=True)
     (runs / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                    "rows": with_earlier(runs / "results.json", rows)}, indent=2))
