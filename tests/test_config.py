@@ -39,6 +39,7 @@ def test_every_preset_resolves_and_small_data_sets_what_won():
     assert cfg.normalise.body_frame == "shoulders" and cfg.normalise.wrists_from_hands
     assert cfg.model.backbone == "masa" and cfg.model.size == "tiny"
     assert cfg.augment.rotate > 0 and cfg.augment.scale > 0 and cfg.augment.shear > 0 and cfg.augment.shift > 0
+    assert cfg.model.dropout > Config().model.dropout  # small data: more transformer dropout than the paper's
     assert resolve(["paper"]) == Config()  # the paper's setup stays the default, untouched
 
 
