@@ -78,9 +78,12 @@ def one_run(job: dict) -> dict:
 
 def pretrain_settings(cfg: cfgmod.Config) -> dict:
     """What makes one pre-training run: every setting but fine-tuning's, augmentation's and the
-    machine's thread count."""
+    machine's thread count, with the model as pre-training builds it (its own dropout, whether
+    set as pretrain.dropout or as model.dropout)."""
     settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("finetune", "augment")}
+    settings["model"] = dataclasses.asdict(cfgmod.pretraining_model(cfg))
     settings["pretrain"].pop("threads")
+    settings["pretrain"].pop("dropout")
     return settings
 
 

@@ -211,6 +211,7 @@ def test_disk_full_during_import_is_one_line_and_leaves_nothing(poses, tmp_path,
     ("pretrain.epochs=-1", "pretrain.epochs=-1 is out of range"),
     ("augment.crop=0", "above 0 and at most 1"),
     ("pretext.mask_ratio=1.5", "below 1"),
+    ("pretrain.dropout=1", "pretrain.dropout=1.0 is out of range"),
     ("finetune.optimizer=adam", "choose one of sgd | adamw"),
 ])
 def test_settings_out_of_range_are_refused_at_config_time(tmp_path, capsys, setting, expect):

@@ -126,6 +126,13 @@ def test_an_earlier_pre_training_is_found_after_a_setting_is_added(monkeypatch, 
         "pretrain-corpus-dddddddd"
     assert pretrain_dir(tmp_path, "other", cfg) == tmp_path / f"pretrain-other-{pretrain_key(cfg)}"  # another corpus
 
+    # pre-training's own dropout, set either way, is the same pre-training
+    split = resolve(["small-data"], ["model.dropout=0.3", "pretrain.dropout=0.2"])
+    earlier_run("pretrain-corpus-eeeeeeee", to_dict(resolve(["small-data"], ["model.dropout=0.2", "pretrain.dropout=none"])))
+    assert pretrain_dir(tmp_path, "corpus", split).name == "pretrain-corpus-eeeeeeee"
+    other_dropout = resolve(["small-data"], ["model.dropout=0.2", "pretrain.dropout=0.4"])
+    assert pretrain_dir(tmp_path, "corpus", other_dropout).name == f"pretrain-corpus-{pretrain_key(other_dropout)}"
+
 
 def test_accuracy_benchmark_quick_mode(tmp_path):
     """The real-data table end to end at smoke-test budgets: import, pre-train, fine-tune every

@@ -8,9 +8,13 @@ def test_overrides_are_typed():
                                      "synth.image_size=320x240", "normalise.hand_conf_threshold=0.5"])
     assert cfg.normalise.max_frames == 200 and cfg.normalise.mirror_left_hand is False
     assert cfg.synth.image_size == (320, 240) and cfg.normalise.hand_conf_threshold == 0.5
+    assert Config().pretrain.dropout is None  # an optional setting: unset until given
+    assert apply_overrides(Config(), ["pretrain.dropout=0.1"]).pretrain.dropout == 0.1
+    assert apply_overrides(Config(), ["pretrain.dropout=0.1", "pretrain.dropout=none"]).pretrain.dropout is None
 
 
-@pytest.mark.parametrize("bad", ["normalise.nope=1", "nothing.max_frames=1", "normalise.max_frames=abc", "novalue"])
+@pytest.mark.parametrize("bad", ["normalise.nope=1", "nothing.max_frames=1", "normalise.max_frames=abc", "novalue",
+                                 "pretrain.dropout=abc"])
 def test_bad_overrides_are_refused(bad):
     with pytest.raises(ValueError):
         apply_overrides(Config(), [bad])

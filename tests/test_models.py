@@ -87,6 +87,19 @@ def test_the_architecture_settings_offer_what_the_model_builds():
     assert set(ALLOWED["model.mask_stage"]) == set(PoseEmbedding.STAGES)
 
 
+def test_pre_training_has_its_own_transformer_dropout():
+    """pretrain.dropout sets the pre-training's transformers; the classifier keeps model.dropout."""
+    def rates(module):
+        return {m.p for m in module.modules() if isinstance(m, torch.nn.Dropout)} | \
+            {m.dropout for m in module.modules() if hasattr(m, "dropout") and isinstance(m.dropout, float)}
+
+    model = ModelConfig(size="tiny", part_embedding="mlp", embed_dropout=0.0, dropout=0.4)
+    assert rates(pretrainer(model).encoder_q.transformer) == {0.4}  # unset: model.dropout, as the paper
+    pre = pretrainer(model, dropout=0.05)
+    assert rates(pre.encoder_q.transformer) == rates(pre.decoder) == {0.05}
+    assert rates(build_classifier(model, 5).encoder.transformer) == {0.4}
+
+
 @pytest.mark.parametrize("classes", [100, 2000])
 def test_base_classifier_has_the_papers_parameter_count(classes):
     model = build_classifier(ModelConfig(size="base"), classes)

@@ -84,6 +84,17 @@ def test_init_adopts_the_encoder_settings_and_refuses_a_conflicting_set(store, p
     assert code == 1 and "normalise.body_frame" in capsys.readouterr().err
 
 
+def test_init_keeps_the_fine_tuning_dropout_rates(store, pre, tmp_path, caplog):
+    """Dropout rates regularise training and leave the weights alone: a fine-tuning run keeps its
+    own (here a --set the pre-training did not have) instead of the checkpoint's."""
+    caplog.set_level("INFO", logger="masa")
+    assert json.loads((pre / "config.json").read_text())["model"]["dropout"] == 0.1
+    assert main(["finetune", "--data", str(store), "--init", str(pre), "--out", str(tmp_path / "ft"), *FT,
+                 "--set", "finetune.epochs=1", "--set", "model.dropout=0.4"]) == 0
+    assert json.loads((tmp_path / "ft" / "config.json").read_text())["model"]["dropout"] == 0.4
+    assert "fine-tuning with its own dropout rates" in caplog.text and "model.dropout=0.4" in caplog.text
+
+
 def test_off_a_terminal_each_epoch_is_one_line(store, tmp_path, capsys):
     assert main(["finetune", "--data", str(store), "--init", "none", "--out", str(tmp_path / "ft"), *FT,
                  "--threads", "1"]) == 0

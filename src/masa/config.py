@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 import typing
 from dataclasses import dataclass, field
 
@@ -134,6 +135,7 @@ class PretrainConfig:
     threads: int = 0  # CPU threads for torch (0 = the free cores: the cores less the machine's load)
     checkpoint_every: int = 20  # epochs between kept checkpoints; the latest is always written
     grad_clip: float = 0.0  # clip the gradients' total norm to this before each step (0 = off, the paper)
+    dropout: float | None = None  # the transformers' dropout while pre-training (None: model.dropout, the paper)
     max_steps: int = 0  # stop after this many optimiser steps in total (0 = run all epochs)
     log_every: int = 10  # steps between metric lines
 
@@ -194,6 +196,14 @@ class Config:
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+
+def pretraining_model(cfg: Config) -> ModelConfig:
+    """The model settings that pre-training builds: `model`, with `pretrain.dropout` in place of
+    `model.dropout` where it is set. Fine-tuning always uses `model.dropout`."""
+    if cfg.pretrain.dropout is None:
+        return cfg.model
+    return dataclasses.replace(cfg.model, dropout=cfg.pretrain.dropout)
 
 
 # Named presets: override lists applied before the command line's --set.
@@ -267,7 +277,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "pretrain.lambda_ramp_epochs": ">=0", "pretrain.queue_size": ">=1", "pretrain.temperature": ">0",
     "pretrain.momentum": "0..1", "pretrain.proj_dim": ">=1", "pretrain.max_frames": ">=2",
     "pretrain.amp": ("auto", "bf16", "fp16", "none"), "pretrain.num_workers": ">=0",
-    "pretrain.grad_clip": ">=0", "pretrain.checkpoint_every": ">=1", "pretrain.max_steps": ">=0", "pretrain.log_every": ">=1",
+    "pretrain.grad_clip": ">=0", "pretrain.dropout": "0..<1", "pretrain.checkpoint_every": ">=1", "pretrain.max_steps": ">=0", "pretrain.log_every": ">=1",
     "augment.rotate": "0..180", "augment.scale": "0..<1", "augment.shear": ">=0", "augment.shift": ">=0",
     **{f"augment.{k}": "0..1" for k in ("mirror", "joint_drop", "hand_drop")}, "augment.crop": "0<..1",
     "finetune.epochs": ">=1", "finetune.batch_size": ">=1", "finetune.lr": ">0", "finetune.momentum": "0..<1",
@@ -306,6 +316,8 @@ def check(cfg: "Config") -> "Config":
     for key, rule in ALLOWED.items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
+        if value is None:  # an optional setting left unset
+            continue
         if isinstance(rule, tuple):
             if value not in rule:
                 raise ValueError(f"{key}={value} is not allowed: choose one of {' | '.join(rule)}")
@@ -363,7 +375,7 @@ def _convert(text: str, target_type, where: str):
         parts = [p for p in text.replace("x", ",").strip("()[]").split(",") if p.strip()]
         item = args[0] if args else str
         return origin(_convert(p.strip(), item, where) for p in parts)
-    if origin is typing.Union or str(origin) == "types.UnionType":
+    if origin in (typing.Union, types.UnionType):  # Optional[X] / X | None
         args = [a for a in typing.get_args(target_type) if a is not type(None)]
         if text.lower() in ("none", "null"):
             return None

@@ -4,7 +4,8 @@
   not alter the weights or the data (more epochs, another device), and each change is recorded
   in the run's `history.jsonl`. Changing the architecture, the input or the data is refused.
 - **A pre-trained encoder** (`finetune --init`) brings its architecture and normalisation: they
-  are adopted and said so. An explicit `--set` that contradicts them is refused.
+  are adopted and said so. An explicit `--set` that contradicts them is refused. Dropout rates
+  are the fine-tuning run's own: they regularise training and leave the weights' meaning alone.
 """
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ log = logging.getLogger(__name__)
 
 # The weights' shapes and the meaning of their inputs: taken from a pre-trained checkpoint.
 ARCHITECTURE = ("model.", "normalise.")
+# Rates that regularise training but leave the weights' shapes and meaning alone: a fine-tuning
+# run keeps its own (a preset's or --set's), not the pre-training's.
+REGULARISATION = ("model.dropout", "model.embed_dropout")
 # ... and, on resume, also what decides the data, masks and batches an interrupted run was on.
 FIXED_ON_RESUME = ARCHITECTURE + (
-    "pretext.", "pretrain.seed", "pretrain.batch_size", "pretrain.queue_size", "pretrain.proj_dim", "pretrain.max_frames",
+    "pretext.", "pretrain.seed", "pretrain.dropout", "pretrain.batch_size", "pretrain.queue_size", "pretrain.proj_dim", "pretrain.max_frames",
     "finetune.seed", "finetune.labels_per_class", "finetune.train_splits", "finetune.val_split",
     "finetune.num_frames", "finetune.sampling",
 )
@@ -89,10 +93,11 @@ def record_resume(run: Path | str, changed: dict[str, tuple]):
 
 def adopt_architecture(cfg: cfgmod.Config, source: dict, explicit: set[str], where: str) -> cfgmod.Config:
     """A copy of `cfg` with the model and normalise sections of `source` (a checkpoint's config
-    dict). An explicit --set that disagrees is refused; other differences are adopted and logged."""
+    dict), but `cfg`'s own dropout rates (REGULARISATION). An explicit --set that disagrees is
+    refused; other differences are adopted and logged."""
     theirs = cfgmod.Config(model=cfgmod.from_dict(cfgmod.ModelConfig, source["model"]),
                            normalise=cfgmod.from_dict(cfgmod.NormaliseConfig, source["normalise"]))
-    differ = differences(cfg, theirs, ARCHITECTURE)
+    differ = {k: v for k, v in differences(cfg, theirs, ARCHITECTURE).items() if k not in REGULARISATION}
     conflicts = sorted(k for k in differ if k in explicit)
     if conflicts:
         said = ", ".join(f"{k}={differ[k][0]} (it has {differ[k][1]})" for k in conflicts)
@@ -100,4 +105,7 @@ def adopt_architecture(cfg: cfgmod.Config, source: dict, explicit: set[str], whe
                          "normalisation come with its weights; drop the --set, or pre-train with it")
     if differ:
         log.warning("adopted from %s: %s", where, ", ".join(f"{k}={b} (not {a})" for k, (a, b) in sorted(differ.items())))
-    return dataclasses.replace(cfg, model=theirs.model, normalise=theirs.normalise)
+    kept = {k.split(".", 1)[1]: getattr(cfg.model, k.split(".", 1)[1]) for k in REGULARISATION}
+    log.info("fine-tuning with its own dropout rates, not the pre-training's: %s",
+             ", ".join(f"model.{k}={v}" for k, v in kept.items()))
+    return dataclasses.replace(cfg, model=dataclasses.replace(theirs.model, **kept), normalise=theirs.normalise)

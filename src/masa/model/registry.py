@@ -14,7 +14,7 @@ from typing import Callable
 
 from torch import nn
 
-from masa.config import Config, ModelConfig
+from masa.config import Config, ModelConfig, pretraining_model
 from masa.model import baselines, classifier
 from masa.model.pretrainer import MASAPretrainer
 from masa.model.sizes import get_size
@@ -49,5 +49,5 @@ def build_pretrainer(cfg: Config) -> MASAPretrainer:
         raise ValueError(f"model.backbone={cfg.model.backbone} trains from scratch; only masa can be pre-trained")
     tc = cfg.pretrain
     channels = 2 * (1 + len(cfg.pretext.extra_intervals))  # (x, y) per residual interval
-    return MASAPretrainer(get_size(cfg.model.size), cfg.model, proj_dim=tc.proj_dim, queue_size=tc.queue_size,
+    return MASAPretrainer(get_size(cfg.model.size), pretraining_model(cfg), proj_dim=tc.proj_dim, queue_size=tc.queue_size,
                           temperature=tc.temperature, motion_channels=channels)
