@@ -35,7 +35,7 @@ def test_configs_written_before_a_setting_was_renamed_still_load():
 
 
 def test_every_preset_resolves_and_small_data_sets_what_won():
-    from masa.config import PRESETS, resolve
+    from masa.config import PRESETS, pretraining_model, resolve
 
     for name in PRESETS:
         resolve([name])
@@ -44,6 +44,7 @@ def test_every_preset_resolves_and_small_data_sets_what_won():
     assert cfg.model.backbone == "masa" and cfg.model.size == "tiny"
     assert cfg.augment.rotate > 0 and cfg.augment.scale > 0 and cfg.augment.shear > 0 and cfg.augment.shift > 0
     assert cfg.model.dropout > Config().model.dropout  # small data: more transformer dropout than the paper's
+    assert pretraining_model(cfg).dropout == Config().model.dropout  # ... in fine-tuning: pre-training keeps 0.1
     assert resolve(["paper"]) == Config()  # the paper's setup stays the default, untouched
 
 
