@@ -38,10 +38,10 @@ def plot(points: list[dict], x_label: str, out: Path):
                             capsize=3, label=model.replace("masa-", ""))
                 ax.set_xticks(range(len(mine)), [p["label"] for p in mine])
         ax.set_title(task)
-        ax.set_xlabel(x_label)
         ax.set_ylabel("test top-1 (%), mean ± std over seeds")
         ax.grid(alpha=0.3)
         ax.legend()
+    fig.supxlabel(x_label)  # once for all panels: a long label would overrun a narrow one
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
