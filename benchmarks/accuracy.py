@@ -1,7 +1,7 @@
 """Real-data accuracy: masa from scratch, masa pre-trained + fine-tuned, and the reference
 baselines, on every real labelled task in ../shared/data (benchmarks/real_tasks.py), over seeds.
 
-    python benchmarks/accuracy.py                      # the table in docs/results.md (~60 min, 2 cores)
+    python benchmarks/accuracy.py                      # the table in docs/results.md (60-110 min on 2 cores)
     python benchmarks/accuracy.py --quick              # CI smoke test: one task, tiny budgets
     python benchmarks/accuracy.py --tasks granthgg --models masa-scratch --seeds 0 --set augment.rotate=15
     python benchmarks/accuracy.py --models masa-pretrained --pretrain-seeds 42 1   # two pre-training runs
@@ -10,7 +10,8 @@ Each model is a list of presets and overrides (MODELS); `--set` adds overrides t
 The pre-trained model is fine-tuned from one `masa pretrain` run over all unlabelled real
 poses but the tasks' test samples (`--pretrain-fraction` for the data-scale curve), or from
 each of several (`--pretrain-seeds`: one run alone can decide 5-10 points).
-Prints one line per run and the table; `--write-doc` puts the table into docs/results.md.
+Prints one line per run, the table, and the wall time in all (stores and pre-training included)
+and of the fine-tuning alone; `--write-doc` puts the table into docs/results.md.
 """
 from __future__ import annotations
 
@@ -114,20 +115,24 @@ def pretrain_dir(work: Path, corpus: str, cfg: cfgmod.Config) -> Path:
     return named
 
 
-def pretrain_once(args, norm, presets, overrides) -> Path | None:
+def pretrain_once(args, norm, presets, overrides) -> tuple[Path | None, bool]:
+    """The pre-training run for these settings, trained here unless an earlier one matches;
+    returns (run or None where there is no corpus, whether it was trained now)."""
     from masa.train.pretrain import pretrain
 
     corpus = real_tasks.corpus_store(args.data, args.work, norm, args.pretrain_fraction, webcam=not args.quick)
     if corpus is None:
-        return None
+        return None, False
     cfg = cfgmod.resolve(presets, overrides)
     out = pretrain_dir(args.work, corpus.name, cfg)
-    if not (out / "checkpoints" / "last.pt").exists():
-        cfg.pretrain.threads = args.threads * args.jobs  # all of them: the load average still counts the last jobs
-        start = time.perf_counter()
-        pretrain(cfg, [corpus], out, progress=False, resume=(out / "checkpoints").exists())
-        print(f"pre-trained on {corpus.name} in {time.perf_counter() - start:.0f} s -> {out}", flush=True)
-    return out
+    if (out / "checkpoints" / "last.pt").exists():
+        print(f"pre-training reused: {out}", flush=True)
+        return out, False
+    cfg.pretrain.threads = args.threads * args.jobs  # all of them: the load average still counts the last jobs
+    start = time.perf_counter()
+    pretrain(cfg, [corpus], out, progress=False, resume=(out / "checkpoints").exists())
+    print(f"pre-trained on {corpus.name} in {time.perf_counter() - start:.0f} s -> {out}", flush=True)
+    return out, True
 
 
 def run_key(row: dict) -> tuple:
@@ -236,15 +241,17 @@ def main(argv=None):
     print(machine(torch.device("cpu")).replace(f"threads {torch.get_num_threads()}",
                                                f"{args.jobs} jobs x {args.threads} threads"), flush=True)
 
+    begun = time.perf_counter()  # the total counts the stores and the pre-training too
     if args.report_only:
-        return report(args, [], time.perf_counter())
+        return report(args, [], begun)
     base = cfgmod.resolve(["small-data"], args.set)
     stores = {t: real_tasks.task_store(t, args.data, args.work, base.normalise) for t in args.tasks}
-    pre = {}  # pre-training seed (None: the preset's) -> run
+    pre, trained = {}, 0  # pre-training seed (None: the preset's) -> run; how many were trained here
     if any(MODELS[m][2] for m in args.models):
         for pre_seed in args.pretrain_seeds or [None]:
             extra = [] if pre_seed is None else [f"pretrain.seed={pre_seed}"]
-            run = pretrain_once(args, base.normalise, ["small-data"], args.set + args.pretrain_set + extra)
+            run, fresh = pretrain_once(args, base.normalise, ["small-data"], args.set + args.pretrain_set + extra)
+            trained += fresh
             if run is not None:
                 pre[pre_seed] = run
     runs = args.work / "runs" / (args.tag or "default")
@@ -259,21 +266,30 @@ def main(argv=None):
             which = f" (pre-training seed {row['pretrain_seed']})" if "pretrain_seed" in row else ""
             print(f"{row['task']:<12} {row['model']:<16} seed {row['seed']}{which}: test top-1 {row['top1_per_instance']:.1%} "
                   f"(val {row['best_val_top1'] or 0:.1%}, epoch {row['best_epoch']}) in {row['seconds']:.0f} s", flush=True)
+    minutes = {"before": (start - begun) / 60, "finetuning": (time.perf_counter() - start) / 60,
+               "total": (time.perf_counter() - begun) / 60, "pretrain_runs_trained": trained}
     runs.mkdir(parents=True, exist_ok=True)
     (runs / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
-                                                   "rows": with_earlier(runs / "results.json", rows)}, indent=2))
-    return report(args, rows, start)
+                                                   "rows": with_earlier(runs / "results.json", rows),
+                                                   "minutes": minutes}, indent=2))
+    return report(args, rows, start, minutes)
 
 
-def report(args, rows: list[dict], start: float) -> list[dict]:
-    """The table of these rows and those of the --merge runs; printed, and written to the doc."""
+def report(args, rows: list[dict], start: float, minutes: dict | None = None) -> list[dict]:
+    """The table of these rows and those of the --merge runs; printed, and written to the doc.
+    minutes: this invocation's wall time, split at the start of fine-tuning."""
     for merge in args.merge:  # TAG, or TAG:model,model for some of its models
         tag, _, models = merge.partition(":")
         earlier = json.loads((args.work / "runs" / tag / "results.json").read_text())["rows"]
         rows = rows + [r for r in earlier if not models or r["model"] in models.split(",")]
     table = summarise(rows)
     text = markdown(table)
-    print(f"\n{text}\n\nwall time {(time.perf_counter() - start) / 60:.1f} min")
+    print(f"\n{text}\n")
+    if minutes is None:
+        print(f"wall time {(time.perf_counter() - start) / 60:.1f} min")
+    else:  # a total, so that a pre-training run is never left out of a timing by mistake
+        print(f"wall time {minutes['total']:.1f} min in all: {minutes['before']:.1f} before fine-tuning (stores, corpus, "
+              f"{minutes['pretrain_runs_trained']} pre-training run(s) trained here), {minutes['finetuning']:.1f} fine-tuning")
     if args.write_doc:
         write_doc(text)
     return table

@@ -145,8 +145,14 @@ def test_accuracy_benchmark_quick_mode(tmp_path):
     assert done.stdout.startswith("machine:")
     for model in ("masa-scratch", "masa-pretrained", "gru-tuned", "tcn-tuned"):
         assert f"| asl-signers | {model} |" in done.stdout
-    rows = json.loads((tmp_path / "runs" / "default" / "results.json").read_text())["rows"]
+    results = json.loads((tmp_path / "runs" / "default" / "results.json").read_text())
+    rows = results["rows"]
     assert {r["best_epoch"] for r in rows} <= {0, 1}  # the released epoch, of the quick mode's two
+    # the wall time counts the pre-training it ran, not the fine-tuning alone
+    minutes = results["minutes"]
+    assert minutes["pretrain_runs_trained"] == 1 and minutes["before"] > 0
+    assert minutes["total"] >= minutes["before"] + minutes["finetuning"] - 1e-6
+    assert "1 pre-training run(s) trained here" in done.stdout
     # every run trained on the threads the table reports (finetune's own choice, the free cores,
     # gave two jobs started together 2 threads each on 2 cores)
     def threads(metrics):
