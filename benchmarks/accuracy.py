@@ -1,7 +1,7 @@
 """Real-data accuracy: masa from scratch, masa pre-trained + fine-tuned, and the reference
 baselines, on every real labelled task in ../shared/data (benchmarks/real_tasks.py), over seeds.
 
-    python benchmarks/accuracy.py                      # the table in docs/results.md (60-110 min on 2 cores)
+    python benchmarks/accuracy.py                      # the table in docs/results.md (~150 min on a 2-core Xeon)
     python benchmarks/accuracy.py --quick              # CI smoke test: one task, tiny budgets
     python benchmarks/accuracy.py --tasks granthgg --models masa-scratch --seeds 0 --set augment.rotate=15
     python benchmarks/accuracy.py --models masa-pretrained --pretrain-seeds 42 1   # two pre-training runs
@@ -215,7 +215,7 @@ def main(argv=None):
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     p.add_argument("--work", type=Path, default=ROOT / "runs" / "accuracy", help="stores and runs (reused)")
     p.add_argument("--tasks", nargs="+", default=list(real_tasks.TASKS), choices=real_tasks.TASKS)
-    p.add_argument("--models", nargs="+", default=["masa-scratch", "masa-pretrained", "gru-tuned", "tcn-tuned"],
+    p.add_argument("--models", nargs="+", default=["masa-scratch", "masa-pretrained", "gru", "tcn"],
                    choices=list(MODELS))
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="added to every model's settings")
