@@ -45,6 +45,7 @@ def test_every_preset_resolves_and_small_data_sets_what_won():
     assert cfg.augment.rotate > 0 and cfg.augment.scale > 0 and cfg.augment.shear > 0 and cfg.augment.shift > 0
     assert cfg.model.dropout > Config().model.dropout  # small data: more transformer dropout than the paper's
     assert pretraining_model(cfg).dropout == Config().model.dropout  # ... in fine-tuning: pre-training keeps 0.1
+    assert cfg.finetune.num_frames >= 30  # every frame of a real clip (<= 30 frames), not half of them
     assert resolve(["paper"]) == Config()  # the paper's setup stays the default, untouched
 
 
