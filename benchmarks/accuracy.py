@@ -1,7 +1,7 @@
 """Real-data accuracy: masa from scratch, masa pre-trained + fine-tuned, and the reference
 baselines, on every real labelled task in ../shared/data (benchmarks/real_tasks.py), over seeds.
 
-    python benchmarks/accuracy.py                      # the table in docs/results.md (~150 min on a 2-core Xeon)
+    python benchmarks/accuracy.py                      # the table in docs/results.md (~150 min of runs, 2-core Xeon)
     python benchmarks/accuracy.py --quick              # CI smoke test: one task, tiny budgets
     python benchmarks/accuracy.py --tasks granthgg --models masa-scratch --seeds 0 --set augment.rotate=15
     python benchmarks/accuracy.py --models masa-pretrained --pretrain-seeds 42 1   # two pre-training runs
@@ -243,7 +243,7 @@ def main(argv=None):
 
     begun = time.perf_counter()  # the total counts the stores and the pre-training too
     if args.report_only:
-        return report(args, [], begun)
+        return report(args, [])
     base = cfgmod.resolve(["small-data"], args.set)
     stores = {t: real_tasks.task_store(t, args.data, args.work, base.normalise) for t in args.tasks}
     pre, trained = {}, 0  # pre-training seed (None: the preset's) -> run; how many were trained here
@@ -266,18 +266,19 @@ def main(argv=None):
             which = f" (pre-training seed {row['pretrain_seed']})" if "pretrain_seed" in row else ""
             print(f"{row['task']:<12} {row['model']:<16} seed {row['seed']}{which}: test top-1 {row['top1_per_instance']:.1%} "
                   f"(val {row['best_val_top1'] or 0:.1%}, epoch {row['best_epoch']}) in {row['seconds']:.0f} s", flush=True)
-    minutes = {"before": (start - begun) / 60, "finetuning": (time.perf_counter() - start) / 60,
-               "total": (time.perf_counter() - begun) / 60, "pretrain_runs_trained": trained}
+    now = time.perf_counter()
+    minutes = {"before": (start - begun) / 60, "finetuning": (now - start) / 60, "total": (now - begun) / 60,
+               "pretrain_runs_trained": trained}
     runs.mkdir(parents=True, exist_ok=True)
     (runs / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                    "rows": with_earlier(runs / "results.json", rows),
                                                    "minutes": minutes}, indent=2))
-    return report(args, rows, start, minutes)
+    return report(args, rows, minutes)
 
 
-def report(args, rows: list[dict], start: float, minutes: dict | None = None) -> list[dict]:
+def report(args, rows: list[dict], minutes: dict | None = None) -> list[dict]:
     """The table of these rows and those of the --merge runs; printed, and written to the doc.
-    minutes: this invocation's wall time, split at the start of fine-tuning."""
+    minutes: this invocation's wall time, split at the start of fine-tuning (none with --report-only)."""
     for merge in args.merge:  # TAG, or TAG:model,model for some of its models
         tag, _, models = merge.partition(":")
         earlier = json.loads((args.work / "runs" / tag / "results.json").read_text())["rows"]
@@ -285,9 +286,7 @@ def report(args, rows: list[dict], start: float, minutes: dict | None = None) ->
     table = summarise(rows)
     text = markdown(table)
     print(f"\n{text}\n")
-    if minutes is None:
-        print(f"wall time {(time.perf_counter() - start) / 60:.1f} min")
-    else:  # a total, so that a pre-training run is never left out of a timing by mistake
+    if minutes is not None:  # a total, so that a pre-training run is never left out of a timing by mistake
         print(f"wall time {minutes['total']:.1f} min in all: {minutes['before']:.1f} before fine-tuning (stores, corpus, "
               f"{minutes['pretrain_runs_trained']} pre-training run(s) trained here), {minutes['finetuning']:.1f} fine-tuning")
     if args.write_doc:
