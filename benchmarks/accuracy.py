@@ -115,6 +115,12 @@ def pretrain_dir(work: Path, corpus: str, cfg: cfgmod.Config) -> Path:
     return named
 
 
+def pretrain_finished(run: Path, cfg: cfgmod.Config) -> bool:
+    """Whether `run` trained all its epochs: its last epoch's checkpoint exists. A run that was
+    stopped has a last.pt too (written at a stop), and is resumed instead of reused."""
+    return (run / "checkpoints" / f"epoch_{cfg.pretrain.epochs:04d}.pt").exists()
+
+
 def pretrain_once(args, norm, presets, overrides) -> tuple[Path | None, bool]:
     """The pre-training run for these settings, trained here unless an earlier one matches;
     returns (run or None where there is no corpus, whether it was trained now)."""
@@ -125,7 +131,7 @@ def pretrain_once(args, norm, presets, overrides) -> tuple[Path | None, bool]:
         return None, False
     cfg = cfgmod.resolve(presets, overrides)
     out = pretrain_dir(args.work, corpus.name, cfg)
-    if (out / "checkpoints" / "last.pt").exists():
+    if pretrain_finished(out, cfg):
         print(f"pre-training reused: {out}", flush=True)
         return out, False
     cfg.pretrain.threads = args.threads * args.jobs  # all of them: the load average still counts the last jobs

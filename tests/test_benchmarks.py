@@ -134,6 +134,24 @@ def test_an_earlier_pre_training_is_found_after_a_setting_is_added(monkeypatch, 
     assert pretrain_dir(tmp_path, "corpus", other_dropout).name == f"pretrain-corpus-{pretrain_key(other_dropout)}"
 
 
+def test_a_stopped_pre_training_is_resumed_not_reused(monkeypatch, tmp_path):
+    """A pre-training stopped part-way leaves a last.pt (written at a stop): only the checkpoint
+    of its last epoch says that it is finished and can be reused."""
+    from masa.config import resolve
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    from accuracy import pretrain_finished
+
+    cfg = resolve(["small-data"], ["pretrain.epochs=8"])
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.pt").write_bytes(b"")
+    (tmp_path / "checkpoints" / "epoch_0004.pt").write_bytes(b"")
+    assert not pretrain_finished(tmp_path, cfg)
+    (tmp_path / "checkpoints" / "epoch_0008.pt").write_bytes(b"")
+    assert pretrain_finished(tmp_path, cfg)
+    assert not pretrain_finished(tmp_path, resolve(["small-data"], ["pretrain.epochs=16"]))
+
+
 def test_accuracy_benchmark_quick_mode(tmp_path):
     """The real-data table end to end at smoke-test budgets: import, pre-train, fine-tune every
     model, test, and the table with mean and std."""
