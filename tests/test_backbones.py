@@ -123,7 +123,8 @@ def test_init_with_a_baseline_is_refused(pairs_store, tmp_path):
         finetune(cfg, pairs_store / "store", str(tmp_path / "nowhere"), tmp_path / "x", progress=False)
 
 
-@pytest.mark.parametrize("setting", ["finetune.freeze_epochs=2", "finetune.encoder_lr_scale=0.1"])
+@pytest.mark.parametrize("setting", ["finetune.freeze_epochs=2", "finetune.encoder_lr_scale=0.1",
+                                     "finetune.layer_decay=0.75"])
 def test_encoder_settings_on_a_baseline_are_refused(pairs_store, tmp_path, setting):
     """A baseline has no encoder to freeze or slow down: the setting is refused, not ignored."""
     cfg = resolve(["tiny"], SYNTH + ["model.backbone=gru", setting])

@@ -71,3 +71,28 @@ def test_fine_tuning_schedules_and_encoder_learning_rate():
     assert sum(len(g["params"]) for g in opt.param_groups) == len(list(model.parameters()))
     with pytest.raises(ValueError, match="unknown finetune.optimizer 'adam'"):
         make_optimizer(model, FinetuneConfig(optimizer="adam"))
+
+
+def test_layer_decay_slows_the_encoder_layer_by_layer():
+    """finetune.layer_decay=d on a 2-block encoder: the classifier and pooling at lr, block 1 at
+    d, block 0 at d^2, the embedding (and the transformer's input norm) at d^3, all times
+    encoder_lr_scale; every parameter in exactly one group."""
+    from masa.config import FinetuneConfig, ModelConfig
+    from masa.model.registry import build_classifier
+    from masa.train.finetune import make_optimizer
+
+    model = build_classifier(ModelConfig(size="tiny", part_embedding="mlp", pool="frames"), 5)
+    assert len(model.encoder.transformer.blocks) == 2
+    opt = make_optimizer(model, FinetuneConfig(layer_decay=0.5, encoder_lr_scale=0.1))
+    scale = {id(p): g["lr_scale"] for g in opt.param_groups for p in g["params"]}
+    assert len(scale) == len(list(model.parameters())) == sum(len(g["params"]) for g in opt.param_groups)
+
+    def of(module):
+        return {round(scale[id(p)], 9) for p in module.parameters()}
+
+    enc = model.encoder
+    assert of(model.fc) == {1.0} and of(enc.pool) == {0.1}
+    assert of(enc.transformer.blocks[1]) == {0.05} and of(enc.transformer.blocks[0]) == {0.025}
+    assert of(enc.embedding) == of(enc.transformer.input_norm) == {0.0125}
+    off = make_optimizer(model, FinetuneConfig())  # the default: one rate for all
+    assert {g["lr_scale"] for g in off.param_groups} == {1.0}

@@ -43,6 +43,39 @@ def test_pretrained_encoder_is_loaded(runs):
     assert not torch.equal(scratch.encoder.state_dict()[w], state[f"encoder_q.{w}"])
 
 
+def test_the_momentum_encoder_can_be_the_start(runs):
+    """finetune.init_encoder=momentum starts from encoder_k, the EMA copy, which after
+    pre-training differs from the online encoder; from scratch the setting is refused."""
+    state = checkpoint.load(runs / "pre" / "checkpoints" / "last.pt")["model"]
+    model, _ = build_classifier(resolve(["tiny"], QUICK + ["finetune.init_encoder=momentum"]), 4, str(runs / "pre"))
+    loaded = model.encoder.state_dict()
+    for name, value in loaded.items():
+        torch.testing.assert_close(value, state[f"encoder_k.{name}"])
+    assert any(not torch.equal(v, state[f"encoder_q.{k}"]) for k, v in loaded.items())
+    with pytest.raises(ValueError, match="init_encoder=momentum picks a pre-trained encoder"):
+        build_classifier(resolve(["tiny"], ["finetune.init_encoder=momentum"]), 4, "none")
+
+
+def test_probe_reads_the_encoder_it_is_told(runs, monkeypatch):
+    """`masa probe --set finetune.init_encoder=momentum` reads out the momentum encoder, the
+    default the online one (each probe reads the pre-trained encoder, then a random one)."""
+    from masa.evaluate import probe as probing
+
+    state = checkpoint.load(runs / "pre" / "checkpoints" / "last.pt")["model"]
+    seen, real = [], probing.read_outs
+
+    def recording(model, *args):
+        seen.append(model.encoder.state_dict())
+        return real(model, *args)
+
+    monkeypatch.setattr(probing, "read_outs", recording)
+    for which in ("online", "momentum"):
+        probing.probe(runs / "pre", runs / "store", overrides=[f"finetune.init_encoder={which}"])
+    for name, value in seen[2].items():
+        torch.testing.assert_close(value, state[f"encoder_k.{name}"])
+        torch.testing.assert_close(seen[0][name], state[f"encoder_q.{name}"])
+
+
 def test_fine_tuning_keeps_the_best_validation_epoch(runs):
     rows = [json.loads(line) for line in (runs / "ft" / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [0, 1, 2] and all("val_top1" in r and "val_loss" in r for r in rows)

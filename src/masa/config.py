@@ -168,6 +168,10 @@ class FinetuneConfig:
     optimizer: str = "sgd"  # sgd | adamw
     encoder_lr_scale: float = 1.0  # the encoder learns at lr x this (< 1 keeps more of a pre-trained encoder)
     freeze_epochs: int = 0  # the encoder's weights stay fixed for this many first epochs (a linear probe first)
+    # layer-wise rate decay (BEiT, MAE fine-tuning): of an encoder of L blocks, block i (1..L) learns at
+    # lr x layer_decay^(L+1-i), the embedding at lr x layer_decay^(L+1), pooling and classifier at lr (1 = off)
+    layer_decay: float = 1.0
+    init_encoder: str = "online"  # which pre-trained encoder to start from: online (encoder_q) | momentum (its EMA)
     schedule: str = "steps"  # steps: x lr_gamma at lr_milestones | cosine: to 0 after warm-up
     warmup_epochs: float = 0.0
     num_frames: int = 32  # frames per sample after temporal sampling
@@ -235,7 +239,7 @@ PRESETS: dict[str, list[str]] = {
         # augmentation below, over two pre-training runs); with 0.05, on 1.
         "pretrain.ma_weight=0.002", "pretrain.lambda_s=1",
         # 32 frames, every frame of the real sets' clips (<= 30) rather than half: masa from scratch +2.3 on
-        # WLASL100 and +2.8 on new signers, the other three within the seeds' spread; fine-tuning 1.6x longer
+        # WLASL100 and +2.8 on new signers, the other three within the seeds' spread; fine-tuning 1.3-1.6x longer
         "finetune.epochs=80", "finetune.batch_size=16", "finetune.lr_milestones=60,70", "finetune.num_frames=32",
         "finetune.hand_swap=true", "finetune.num_workers=0",
         # geometric augmentation: +2.3 on WLASL100 and +2.9 on new signers, the seeds' spread smaller
@@ -286,7 +290,8 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     **{f"augment.{k}": "0..1" for k in ("mirror", "joint_drop", "hand_drop")}, "augment.crop": "0<..1",
     "finetune.epochs": ">=1", "finetune.batch_size": ">=1", "finetune.lr": ">0", "finetune.momentum": "0..<1",
     "finetune.weight_decay": ">=0", "finetune.lr_milestones": ">=0", "finetune.lr_gamma": ">0",
-    "finetune.optimizer": ("sgd", "adamw"), "finetune.encoder_lr_scale": ">=0", "finetune.freeze_epochs": ">=0", "finetune.schedule": ("steps", "cosine"),
+    "finetune.optimizer": ("sgd", "adamw"), "finetune.encoder_lr_scale": ">=0", "finetune.freeze_epochs": ">=0",
+    "finetune.layer_decay": "0<..1", "finetune.init_encoder": ("online", "momentum"), "finetune.schedule": ("steps", "cosine"),
     "finetune.warmup_epochs": ">=0", "finetune.num_frames": ">=1", "finetune.sampling": ("segments", "crop-resize"),
     "finetune.dropout": "0..<1", "finetune.label_smoothing": "0..<1", "finetune.grad_clip": ">=0", "finetune.ema": "0..<1", "finetune.labels_per_class": ">=0",
     "finetune.amp": ("auto", "bf16", "fp16", "none"), "finetune.num_workers": ">=0",

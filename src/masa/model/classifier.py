@@ -25,11 +25,12 @@ class MASAClassifier(nn.Module):
         """xy (B, T, 49, 2) in [0, 1], present (B, T, 3) bool, valid (B, T) bool -> logits (B, C)."""
         return self.fc(self.dropout(self.features(xy, present, valid)))
 
-    def load_encoder(self, state: dict) -> list[str]:
-        """Load encoder weights from a pre-training state dict (`encoder_q.*`); returns missing keys."""
-        enc = {k[len("encoder_q."):]: v for k, v in state.items() if k.startswith("encoder_q.") and "mask_token" not in k}
+    def load_encoder(self, state: dict, which: str = "encoder_q") -> list[str]:
+        """Load encoder weights from a pre-training state dict: `encoder_q.*` (the online encoder)
+        or `encoder_k.*` (its momentum copy); returns missing keys."""
+        enc = {k[len(which) + 1:]: v for k, v in state.items() if k.startswith(which + ".") and "mask_token" not in k}
         if not enc:
-            raise ValueError("no encoder_q.* weights in this checkpoint: is it a MASA pre-training checkpoint?")
+            raise ValueError(f"no {which}.* weights in this checkpoint: is it a MASA pre-training checkpoint?")
         result = self.encoder.load_state_dict(enc, strict=False)
         if result.unexpected_keys:
             raise ValueError(f"checkpoint does not fit this model: unexpected {result.unexpected_keys[:5]}")

@@ -82,27 +82,55 @@ def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None,
         state, pre_cfg = pretrained_state(init)
         cfg = settings.adopt_architecture(cfg, pre_cfg, explicit, str(init))
         model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
-        missing = model.load_encoder(state)
+        missing = model.load_encoder(state, ENCODERS[cfg.finetune.init_encoder])
         if missing:
             raise ValueError(f"pre-training checkpoint lacks encoder weights: {missing[:5]}")
     else:
+        if cfg.finetune.init_encoder != "online":  # it picks pre-trained weights: without them it would do nothing
+            raise ValueError(f"finetune.init_encoder={cfg.finetune.init_encoder} picks a pre-trained encoder; "
+                             "this run trains from scratch (--init none)")
         model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
     fc = cfg.finetune
-    if getattr(model, "encoder", None) is None and (fc.freeze_epochs or fc.encoder_lr_scale != 1.0):
+    if getattr(model, "encoder", None) is None and (fc.freeze_epochs or fc.encoder_lr_scale != 1.0
+                                                    or fc.layer_decay != 1.0):
         # these act on the encoder only: on a model without one they would silently do nothing
-        raise ValueError(f"finetune.freeze_epochs and finetune.encoder_lr_scale act on the MASA encoder; "
-                         f"model.backbone={cfg.model.backbone} has none")
+        raise ValueError(f"finetune.freeze_epochs, finetune.encoder_lr_scale and finetune.layer_decay act on the "
+                         f"MASA encoder; model.backbone={cfg.model.backbone} has none")
     return model, cfg
+
+
+# finetune.init_encoder -> the pre-training model's encoder of that name
+ENCODERS = {"online": "encoder_q", "momentum": "encoder_k"}
+
+
+def encoder_layer(name: str, depth: int) -> int:
+    """The depth of a classifier parameter for layer-wise rate decay: 0 for the embedding (and
+    the transformer's input norm), i + 1 for transformer block i, depth + 1 for everything after
+    the blocks (pooling, classifier)."""
+    if name.startswith(("encoder.embedding.", "encoder.transformer.input_norm.")):
+        return 0
+    if name.startswith("encoder.transformer.blocks."):
+        return int(name.split(".")[3]) + 1
+    return depth + 1
+
+
+def rate_scale(name: str, model, fc: cfgmod.FinetuneConfig) -> float:
+    """lr multiplier of one parameter: encoder_lr_scale on the encoder, times layer_decay to the
+    power of how many layers it lies below the classifier."""
+    if not name.startswith("encoder."):
+        return 1.0
+    depth = len(model.encoder.transformer.blocks)
+    return fc.encoder_lr_scale * fc.layer_decay ** (depth + 1 - encoder_layer(name, depth))
 
 
 def make_optimizer(model, fc: cfgmod.FinetuneConfig) -> torch.optim.Optimizer:
     """SGD with momentum (paper) or AdamW; no weight decay on biases and norms, and the encoder
-    (where the model has one) at lr x encoder_lr_scale. Each group's `lr_scale` is applied by the
-    schedule."""
+    (where the model has one) at lr x encoder_lr_scale, layer by layer x layer_decay (rate_scale).
+    Each group's `lr_scale` is applied by the schedule."""
     by_kind: dict[tuple[float, float], list] = {}
     for name, p in model.named_parameters():
         if p.requires_grad:
-            scale = fc.encoder_lr_scale if name.startswith("encoder.") else 1.0
+            scale = rate_scale(name, model, fc)
             by_kind.setdefault((scale, fc.weight_decay if p.dim() >= 2 else 0.0), []).append(p)
     groups = [{"params": ps, "weight_decay": decay, "lr_scale": scale} for (scale, decay), ps in by_kind.items()]
     if fc.optimizer == "sgd":
