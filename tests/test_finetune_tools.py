@@ -74,6 +74,7 @@ def test_probe_reads_the_encoder_it_is_told(runs, monkeypatch):
     for name, value in seen[2].items():
         torch.testing.assert_close(value, state[f"encoder_k.{name}"])
         torch.testing.assert_close(seen[0][name], state[f"encoder_q.{name}"])
+    assert any(not torch.equal(seen[0][k], v) for k, v in seen[2].items())  # two encoders, so the test can tell
 
 
 def test_fine_tuning_keeps_the_best_validation_epoch(runs):

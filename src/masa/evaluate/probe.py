@@ -95,7 +95,7 @@ def read_outs(model, store: PoseStore, cfg: cfgmod.Config, test_split: str) -> d
 def probe(checkpoint, data, seed: int = 0, overrides: list[str] | None = None) -> dict:
     """Linear-probe and k-NN top-1 of a pre-training run's encoder (the online one, or with
     finetune.init_encoder=momentum in `overrides` its momentum copy) and of a random one."""
-    from masa.train.finetune import ENCODERS, pretrained_state
+    from masa.train.finetune import pretrained_state
 
     store = PoseStore(data)
     if not store.classes or len(store.labelled("train")) == 0:
@@ -109,7 +109,7 @@ def probe(checkpoint, data, seed: int = 0, overrides: list[str] | None = None) -
     torch.manual_seed(seed)
     random_model = build_classifier(cfg.model, len(store.classes))
     trained = build_classifier(cfg.model, len(store.classes))
-    trained.load_encoder(state, ENCODERS[cfg.finetune.init_encoder])
+    trained.load_encoder(state, cfg.finetune.init_encoder)
     return {"data": str(data), "checkpoint": str(checkpoint), "test_split": test_split,
             "train_samples": int(len(store.labelled("train"))), "classes": len(store.classes),
             "pretrained": read_outs(trained, store, cfg, test_split),

@@ -8,6 +8,10 @@ from masa.model.encoder import Encoder, xavier_init
 from masa.model.sizes import ModelSize, get_size
 
 
+# finetune.init_encoder -> the pre-training model's encoder of that name (masa.model.pretrainer)
+ENCODERS = {"online": "encoder_q", "momentum": "encoder_k"}
+
+
 class MASAClassifier(nn.Module):
     def __init__(self, size: ModelSize, cfg: ModelConfig, num_classes: int, dropout: float = 0.0):
         super().__init__()
@@ -25,12 +29,13 @@ class MASAClassifier(nn.Module):
         """xy (B, T, 49, 2) in [0, 1], present (B, T, 3) bool, valid (B, T) bool -> logits (B, C)."""
         return self.fc(self.dropout(self.features(xy, present, valid)))
 
-    def load_encoder(self, state: dict, which: str = "encoder_q") -> list[str]:
-        """Load encoder weights from a pre-training state dict: `encoder_q.*` (the online encoder)
-        or `encoder_k.*` (its momentum copy); returns missing keys."""
-        enc = {k[len(which) + 1:]: v for k, v in state.items() if k.startswith(which + ".") and "mask_token" not in k}
+    def load_encoder(self, state: dict, which: str = "online") -> list[str]:
+        """Load encoder weights from a pre-training state dict: `which` (ENCODERS) is the online
+        encoder (`encoder_q.*`) or its momentum copy (`encoder_k.*`); returns missing keys."""
+        prefix = ENCODERS[which] + "."
+        enc = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix) and "mask_token" not in k}
         if not enc:
-            raise ValueError(f"no {which}.* weights in this checkpoint: is it a MASA pre-training checkpoint?")
+            raise ValueError(f"no {prefix}* weights in this checkpoint: is it a MASA pre-training checkpoint?")
         result = self.encoder.load_state_dict(enc, strict=False)
         if result.unexpected_keys:
             raise ValueError(f"checkpoint does not fit this model: unexpected {result.unexpected_keys[:5]}")

@@ -82,7 +82,7 @@ def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None,
         state, pre_cfg = pretrained_state(init)
         cfg = settings.adopt_architecture(cfg, pre_cfg, explicit, str(init))
         model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
-        missing = model.load_encoder(state, ENCODERS[cfg.finetune.init_encoder])
+        missing = model.load_encoder(state, cfg.finetune.init_encoder)
         if missing:
             raise ValueError(f"pre-training checkpoint lacks encoder weights: {missing[:5]}")
     else:
@@ -97,10 +97,6 @@ def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None,
         raise ValueError(f"finetune.freeze_epochs, finetune.encoder_lr_scale and finetune.layer_decay act on the "
                          f"MASA encoder; model.backbone={cfg.model.backbone} has none")
     return model, cfg
-
-
-# finetune.init_encoder -> the pre-training model's encoder of that name
-ENCODERS = {"online": "encoder_q", "momentum": "encoder_k"}
 
 
 def encoder_layer(name: str, depth: int) -> int:
