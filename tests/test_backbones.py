@@ -126,10 +126,23 @@ def test_init_with_a_baseline_is_refused(pairs_store, tmp_path):
 @pytest.mark.parametrize("setting", ["finetune.freeze_epochs=2", "finetune.encoder_lr_scale=0.1",
                                      "finetune.layer_decay=0.75"])
 def test_encoder_settings_on_a_baseline_are_refused(pairs_store, tmp_path, setting):
-    """A baseline has no encoder to freeze or slow down: the setting is refused, not ignored."""
+    """A baseline has no encoder to freeze or slow down: a --set naming the setting is refused,
+    not ignored."""
     cfg = resolve(["tiny"], SYNTH + ["model.backbone=gru", setting])
-    with pytest.raises(ValueError, match="has none"):
-        finetune(cfg, pairs_store / "store", "none", tmp_path / "x", progress=False)
+    with pytest.raises(ValueError, match=f"{setting.split('=')[0]}.*has none"):
+        finetune(cfg, pairs_store / "store", "none", tmp_path / "x", progress=False,
+                 explicit={setting.split("=")[0], "model.backbone"})
+
+
+def test_a_presets_encoder_settings_leave_a_baseline_alone(pairs_store, tmp_path):
+    """The same settings from a preset (small-data's layer decay for masa) do not stop
+    `--preset small-data --set model.backbone=gru`: the baseline trains at the plain rate, and
+    its config.json says so."""
+    cfg = resolve(["tiny"], SYNTH + ["model.backbone=gru", "finetune.layer_decay=0.75", "finetune.freeze_epochs=2",
+                                     "finetune.epochs=1"])
+    finetune(cfg, pairs_store / "store", "none", tmp_path / "gru", progress=False, explicit={"model.backbone"})
+    saved = json.loads((tmp_path / "gru" / "config.json").read_text())["finetune"]
+    assert saved["layer_decay"] == 1.0 and saved["freeze_epochs"] == 0
 
 
 @pytest.mark.parametrize("name", ["gru", "tcn"])

@@ -9,6 +9,7 @@ what is validated and released.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -90,13 +91,27 @@ def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None,
             raise ValueError(f"finetune.init_encoder={cfg.finetune.init_encoder} picks a pre-trained encoder; "
                              "this run trains from scratch (--init none)")
         model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
-    fc = cfg.finetune
-    if getattr(model, "encoder", None) is None and (fc.freeze_epochs or fc.encoder_lr_scale != 1.0
-                                                    or fc.layer_decay != 1.0):
-        # these act on the encoder only: on a model without one they would silently do nothing
-        raise ValueError(f"finetune.freeze_epochs, finetune.encoder_lr_scale and finetune.layer_decay act on the "
-                         f"MASA encoder; model.backbone={cfg.model.backbone} has none")
+    if getattr(model, "encoder", None) is None:
+        cfg = without_encoder_settings(cfg, explicit)
     return model, cfg
+
+
+ENCODER_SETTINGS = ("freeze_epochs", "encoder_lr_scale", "layer_decay")  # finetune.* that act on a MASA encoder only
+
+
+def without_encoder_settings(cfg: cfgmod.Config, explicit: set[str]) -> cfgmod.Config:
+    """`cfg` for a model without an encoder (the baselines): an encoder-only setting that a
+    preset gave is put back to its default and said so; one the user set explicitly is refused,
+    since it would silently do nothing."""
+    default = cfgmod.FinetuneConfig()
+    changed = {k: getattr(cfg.finetune, k) for k in ENCODER_SETTINGS if getattr(cfg.finetune, k) != getattr(default, k)}
+    named = sorted(f"finetune.{k}" for k in changed if f"finetune.{k}" in explicit)
+    if named:
+        raise ValueError(f"{', '.join(named)} act(s) on the MASA encoder; model.backbone={cfg.model.backbone} has none")
+    if changed:
+        log.info("model.backbone=%s has no encoder: %s of the preset not applied", cfg.model.backbone,
+                 ", ".join(f"finetune.{k}={v}" for k, v in changed.items()))
+    return dataclasses.replace(cfg, finetune=dataclasses.replace(cfg.finetune, **{k: getattr(default, k) for k in changed}))
 
 
 def encoder_layer(name: str, depth: int) -> int:
@@ -203,6 +218,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
     trained_parts = part_shares(store, train_idx)
     torch.manual_seed(fc.seed)
     model, cfg = build_classifier_for(cfg, len(store.classes), init, explicit)
+    fc = cfg.finetune  # a baseline drops the preset's encoder-only settings
     model.to(device)
     optimizer = make_optimizer(model, fc)
     averaged = moving_average(model, fc.ema)
