@@ -46,6 +46,7 @@ def test_every_preset_resolves_and_small_data_sets_what_won():
     assert cfg.model.dropout > Config().model.dropout  # small data: more transformer dropout than the paper's
     assert pretraining_model(cfg).dropout == Config().model.dropout  # ... in fine-tuning: pre-training keeps 0.1
     assert cfg.finetune.num_frames >= 30  # every frame of a real clip (<= 30 frames), not half of them
+    assert 0 < cfg.finetune.layer_decay < 1  # the embedding learns slower than the classifier
     assert resolve(["paper"]) == Config()  # the paper's setup stays the default, untouched
 
 
