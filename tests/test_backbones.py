@@ -136,13 +136,17 @@ def test_encoder_settings_on_a_baseline_are_refused(pairs_store, tmp_path, setti
 
 def test_a_presets_encoder_settings_leave_a_baseline_alone(pairs_store, tmp_path):
     """The same settings from a preset (small-data's layer decay for masa) do not stop
-    `--preset small-data --set model.backbone=gru`: the baseline trains at the plain rate, and
-    its config.json says so."""
+    `--preset small-data --set model.backbone=gru`: its config.json records the defaults it
+    trained with, and a resume under the same preset sees no change."""
     cfg = resolve(["tiny"], SYNTH + ["model.backbone=gru", "finetune.layer_decay=0.75", "finetune.freeze_epochs=2",
                                      "finetune.epochs=1"])
     finetune(cfg, pairs_store / "store", "none", tmp_path / "gru", progress=False, explicit={"model.backbone"})
     saved = json.loads((tmp_path / "gru" / "config.json").read_text())["finetune"]
     assert saved["layer_decay"] == 1.0 and saved["freeze_epochs"] == 0
+    # resumed with the same preset, the run's settings have not changed: no history line for them
+    finetune(resolve(["tiny"], SYNTH + ["model.backbone=gru", "finetune.layer_decay=0.75", "finetune.epochs=2"]),
+             pairs_store / "store", "none", tmp_path / "gru", resume=True, progress=False, explicit={"model.backbone"})
+    assert "layer_decay" not in (tmp_path / "gru" / "history.jsonl").read_text()
 
 
 @pytest.mark.parametrize("name", ["gru", "tcn"])

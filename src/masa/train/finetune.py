@@ -206,7 +206,6 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
     fc = cfg.finetune
     device, _, _ = distributed.setup(fc.device)
     threads = set_threads(fc.threads)
-    run = RunDir(out, cfg, "finetune", resume)
     store = PoseStore(data)
     if not store.classes:
         raise ValueError(f"{data} has no class names: import it with --labels to fine-tune")
@@ -218,7 +217,8 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
     trained_parts = part_shares(store, train_idx)
     torch.manual_seed(fc.seed)
     model, cfg = build_classifier_for(cfg, len(store.classes), init, explicit)
-    fc = cfg.finetune  # a baseline drops the preset's encoder-only settings
+    fc = cfg.finetune  # a baseline drops the preset's encoder-only settings ...
+    run = RunDir(out, cfg, "finetune", resume)  # ... before a resume compares them with the run's own
     model.to(device)
     optimizer = make_optimizer(model, fc)
     averaged = moving_average(model, fc.ema)
