@@ -1,3 +1,4 @@
+import dataclasses
 import pytest
 
 from masa.config import Config, apply_overrides, from_dict, to_dict
@@ -48,6 +49,21 @@ def test_every_preset_resolves_and_small_data_sets_what_won():
     assert cfg.finetune.num_frames >= 30  # every frame of a real clip (<= 30 frames), not half of them
     assert 0 < cfg.finetune.layer_decay < 1  # the embedding learns slower than the classifier
     assert resolve(["paper"]) == Config()  # the paper's setup stays the default, untouched
+
+
+def test_a_step_budget_compresses_the_schedule_for_a_larger_set():
+    from masa.config import FinetuneConfig
+    from masa.train.schedule import fit_to_budget
+
+    recipe = FinetuneConfig(epochs=80, batch_size=16, lr_milestones=(60, 70), warmup_epochs=4, step_budget=2000)
+    assert fit_to_budget(recipe, 389) == recipe  # 25 steps an epoch: 2,000 steps, the recipe as it is
+    assert fit_to_budget(recipe, 100) == recipe  # a budget never lengthens a run
+    larger = fit_to_budget(recipe, 959)  # 60 steps an epoch
+    assert larger.epochs == 33 and larger.epochs * 60 <= 2000 < (larger.epochs + 1) * 60
+    assert larger.lr_milestones == (25, 29) and larger.warmup_epochs == pytest.approx(4 * 33 / 80)
+    assert (larger.lr, larger.batch_size, larger.step_budget) == (recipe.lr, 16, 2000)
+    assert fit_to_budget(recipe, 100_000).epochs == 1  # at least one epoch
+    assert fit_to_budget(dataclasses.replace(recipe, step_budget=0), 959) == dataclasses.replace(recipe, step_budget=0)
 
 
 def test_fine_tuning_schedules_and_encoder_learning_rate():

@@ -61,6 +61,23 @@ def test_finetune_resume_keeps_the_run_settings(store, tmp_path):
     assert [r["epoch"] for r in rows(run)] == [0, 1]
 
 
+def test_a_step_budget_gives_fewer_epochs_and_resumes_without_a_change(store, tmp_path):
+    from masa.data.store import PoseStore
+
+    steps_per_epoch = -(-len(PoseStore(store).labelled("train")) // 8)
+    budget = ["--set", "finetune.epochs=6", "--set", "finetune.lr_milestones=4", "--set", f"finetune.step_budget={3 * steps_per_epoch}"]
+    run = tmp_path / "budget"
+    args = ["finetune", "--data", str(store), "--init", "none", "--out", str(run), "--quiet", *FT, *budget]
+    assert main(args) == 0
+    assert [r["epoch"] for r in rows(run)] == [0, 1, 2]  # 3 of the 6 epochs fit
+    assert [r["lr"] for r in rows(run)] == pytest.approx([0.01, 0.01, 0.001])  # the milestone moved to 2 of 3
+    config = json.loads((run / "config.json").read_text())["finetune"]
+    assert (config["epochs"], config["lr_milestones"]) == (3, [2])  # what ran, not what was asked
+    assert main([*args, "--resume"]) == 0  # the same command again: nothing left to train, nothing changed
+    assert [r["epoch"] for r in rows(run)] == [0, 1, 2]
+    assert not (run / "history.jsonl").exists()  # no setting recorded as changed (epochs 6 -> 3 would be)
+
+
 def test_a_conflicting_set_on_resume_is_refused(pre, tmp_path, capsys):
     before = (pre / "config.json").read_text()
     code = main(["pretrain", "--data", str(pre.parent / "store"), "--out", str(pre), "--resume", "--quiet",

@@ -32,7 +32,7 @@ from masa.train.averaging import moving_average
 from masa.train.errors import NonFiniteLoss
 from masa.train.progress import EpochProgress
 from masa.train.rundir import RunDir
-from masa.train.schedule import finetune_rate
+from masa.train.schedule import finetune_rate, fit_to_budget
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,11 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
     trained_parts = part_shares(store, train_idx)
     torch.manual_seed(fc.seed)
     model, cfg = build_classifier_for(cfg, len(store.classes), init, explicit)
+    fitted = fit_to_budget(cfg.finetune, len(train_idx))
+    if fitted is not cfg.finetune:  # config.json records the schedule that runs
+        log.info("finetune.step_budget=%d on %d samples: %d epochs (of %d), milestones %s",
+                 fitted.step_budget, len(train_idx), fitted.epochs, cfg.finetune.epochs, list(fitted.lr_milestones))
+        cfg = dataclasses.replace(cfg, finetune=fitted)
     fc = cfg.finetune  # a baseline drops the preset's encoder-only settings ...
     run = RunDir(out, cfg, "finetune", resume)  # ... before a resume compares them with the run's own
     model.to(device)

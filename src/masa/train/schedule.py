@@ -1,9 +1,10 @@
 """Learning-rate schedules (spec §6)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
-from masa.config import PretrainConfig
+from masa.config import FinetuneConfig, PretrainConfig
 
 
 def step_decay(lr: float, gamma: float, milestones, epoch: float) -> float:
@@ -39,3 +40,19 @@ def finetune_rate(epoch: float, cfg) -> float:
         span = max(cfg.epochs - cfg.warmup_epochs, 1e-9)
         return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (epoch - cfg.warmup_epochs) / span)))
     raise ValueError(f"unknown finetune.schedule {cfg.schedule!r} (steps | cosine)")
+
+
+def fit_to_budget(cfg: FinetuneConfig, num_train: int) -> FinetuneConfig:
+    """The schedule shortened to at most `step_budget` optimiser steps on `num_train` samples.
+
+    A recipe tuned on a few hundred clips (80 epochs of 25 steps) spends most of its time on a
+    larger set after it has converged, so a cap in steps gives a larger set fewer epochs: as
+    many whole epochs as fit, the milestones and warm-up scaled by the same factor (their places
+    in the schedule stay). Unchanged where the schedule already fits or `step_budget` is 0."""
+    steps_per_epoch = math.ceil(num_train / cfg.batch_size)
+    if cfg.step_budget <= 0 or cfg.epochs * steps_per_epoch <= cfg.step_budget:
+        return cfg
+    epochs = max(1, cfg.step_budget // steps_per_epoch)
+    factor = epochs / cfg.epochs
+    return dataclasses.replace(cfg, epochs=epochs, lr_milestones=tuple(round(m * factor) for m in cfg.lr_milestones),
+                               warmup_epochs=cfg.warmup_epochs * factor)
