@@ -252,8 +252,8 @@ PRESETS: dict[str, list[str]] = {
         # layer-wise rate decay (BEiT / MAE fine-tuning): pre-trained +4.1 on WLASL100 and +1.4 on new signers,
         # from scratch +1.4 / +1.5 and level or better on the three webcam vocabularies; the baselines ignore it
         "finetune.layer_decay=0.75",
-        # at most 2,000 steps (80 epochs of WLASL100's 389 clips): the webcam vocabularies (579-959 clips) get
-        # 33-54 epochs, every model within +-0.7 of the full schedule there, the real-data table ~60 min in all
+        # at most 2,000 steps (80 epochs of WLASL100's 389 clips): the webcam vocabularies (575-959 clips) get
+        # 33-55 epochs, every model within 0.5 of the full schedule there, the real-data table ~60 min in all
         "finetune.step_budget=2000",
     ],
     "sister": [  # fine-tuning as in the authors' sister repository (spec §7.3)
