@@ -11,7 +11,8 @@ from masa.cli import main
 from masa.config import resolve
 from masa.data.store import PoseStore
 from masa.train import checkpoint
-from masa.train.finetune import build_classifier_for as build_classifier, finetune, training_indices
+from masa.train.finetune import finetune, training_indices
+from masa.train.starting_point import build_classifier_for as build_classifier
 from masa.train.pretrain import pretrain
 from tests.conftest import write_synth_store
 
@@ -54,6 +55,38 @@ def test_the_momentum_encoder_can_be_the_start(runs):
     assert any(not torch.equal(v, state[f"encoder_q.{k}"]) for k, v in loaded.items())
     with pytest.raises(ValueError, match="init_encoder=momentum picks a pre-trained encoder"):
         build_classifier(resolve(["tiny"], ["finetune.init_encoder=momentum"]), 4, "none")
+
+
+def test_a_blended_start_lies_between_scratch_and_the_pre_training(runs):
+    """finetune.init_blend=b starts every encoder tensor at b x pre-trained + (1 - b) x the
+    weights a run from scratch with the same seed starts from: 0 is that run's start exactly
+    (classifier included), 1 the pre-trained encoder. reinit_blocks=1 gives the last block its
+    fresh weights and leaves the rest pre-trained. From scratch, an explicit setting is refused;
+    a preset's is left with nothing to do."""
+    state = checkpoint.load(runs / "pre" / "checkpoints" / "last.pt")["model"]
+    pre = {k[len("encoder_q."):]: v for k, v in state.items() if k.startswith("encoder_q.")}
+
+    def start(*sets, init=str(runs / "pre"), explicit=frozenset()):
+        torch.manual_seed(3)
+        return build_classifier(resolve(["tiny"], QUICK + list(sets)), 4, init, explicit)[0]
+
+    scratch = start(init="none").state_dict()
+    for name, value in start("finetune.init_blend=0").state_dict().items():
+        torch.testing.assert_close(value, scratch[name])
+    half = start("finetune.init_blend=0.5").encoder.state_dict()
+    w = "transformer.blocks.0.qkv.weight"
+    assert not torch.equal(pre[w], scratch[f"encoder.{w}"])
+    torch.testing.assert_close(half[w], (pre[w] + scratch[f"encoder.{w}"]) / 2)
+    e = next(k for k, v in pre.items() if k.startswith("embedding.") and v.dim() >= 2)
+    torch.testing.assert_close(half[e], (pre[e] + scratch[f"encoder.{e}"]) / 2)
+    last = len(start().encoder.transformer.blocks) - 1
+    for name, value in start("finetune.reinit_blocks=1").encoder.state_dict().items():
+        expected = scratch[f"encoder.{name}"] if name.startswith(f"transformer.blocks.{last}.") else pre[name]
+        torch.testing.assert_close(value, expected)
+    with pytest.raises(ValueError, match="init_blend act.* on pre-trained weights"):
+        start("finetune.init_blend=0.5", init="none", explicit={"finetune.init_blend"})
+    for name, value in start("finetune.init_blend=0.5", init="none").state_dict().items():
+        torch.testing.assert_close(value, scratch[name])
 
 
 def test_probe_reads_the_encoder_it_is_told(runs, monkeypatch):

@@ -173,6 +173,11 @@ class FinetuneConfig:
     # lr x layer_decay^(L+1-i), the embedding at lr x layer_decay^(L+1), pooling and classifier at lr (1 = off)
     layer_decay: float = 1.0
     init_encoder: str = "online"  # which pre-trained encoder to start from: online (encoder_q) | momentum (its EMA)
+    # a pre-trained start moved back toward the fresh weights a run from scratch with this seed starts from
+    # (masa.train.starting_point): blend x pre-trained + (1 - blend) x fresh (1 = as pre-trained), and
+    # the last reinit_blocks transformer blocks fresh; both act only on a pre-trained start
+    init_blend: float = 1.0
+    reinit_blocks: int = 0
     schedule: str = "steps"  # steps: x lr_gamma at lr_milestones | cosine: to 0 after warm-up
     warmup_epochs: float = 0.0
     num_frames: int = 32  # frames per sample after temporal sampling
@@ -298,7 +303,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "finetune.epochs": ">=1", "finetune.step_budget": ">=0", "finetune.batch_size": ">=1", "finetune.lr": ">0", "finetune.momentum": "0..<1",
     "finetune.weight_decay": ">=0", "finetune.lr_milestones": ">=0", "finetune.lr_gamma": ">0",
     "finetune.optimizer": ("sgd", "adamw"), "finetune.encoder_lr_scale": ">=0", "finetune.freeze_epochs": ">=0",
-    "finetune.layer_decay": "0<..1", "finetune.init_encoder": ("online", "momentum"), "finetune.schedule": ("steps", "cosine"),
+    "finetune.layer_decay": "0<..1", "finetune.init_blend": "0..1", "finetune.reinit_blocks": ">=0", "finetune.init_encoder": ("online", "momentum"), "finetune.schedule": ("steps", "cosine"),
     "finetune.warmup_epochs": ">=0", "finetune.num_frames": ">=1", "finetune.sampling": ("segments", "crop-resize"),
     "finetune.dropout": "0..<1", "finetune.label_smoothing": "0..<1", "finetune.grad_clip": ">=0", "finetune.ema": "0..<1", "finetune.labels_per_class": ">=0",
     "finetune.amp": ("auto", "bf16", "fp16", "none"), "finetune.num_workers": ">=0",

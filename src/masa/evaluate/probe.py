@@ -95,7 +95,7 @@ def read_outs(model, store: PoseStore, cfg: cfgmod.Config, test_split: str) -> d
 def probe(checkpoint, data, seed: int = 0, overrides: list[str] | None = None) -> dict:
     """Linear-probe and k-NN top-1 of a pre-training run's encoder (the online one, or with
     finetune.init_encoder=momentum in `overrides` its momentum copy) and of a random one."""
-    from masa.train.finetune import pretrained_state
+    from masa.train.starting_point import pretrained_state
 
     store = PoseStore(data)
     if not store.classes or len(store.labelled("train")) == 0:

@@ -19,13 +19,12 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from masa import config as cfgmod
-from masa import release, settings
+from masa import release
 from masa.data.dataset import ClipDataset, collate_clips
 from masa.data.info import part_shares
 from masa.data.store import PoseStore
 from masa.device import set_threads
 from masa.evaluate.scores import batch_inputs, predict
-from masa.model.registry import build_classifier
 from masa.train import checkpoint, distributed
 from masa.train.amp import autocast_for, optimiser_step
 from masa.train.averaging import moving_average
@@ -33,21 +32,9 @@ from masa.train.errors import NonFiniteLoss
 from masa.train.progress import EpochProgress
 from masa.train.rundir import RunDir
 from masa.train.schedule import finetune_rate, fit_to_budget
+from masa.train.starting_point import build_classifier_for, from_scratch
 
 log = logging.getLogger(__name__)
-
-
-def pretrained_state(init: Path | str) -> tuple[dict, dict]:
-    """A pre-training run directory or checkpoint -> (model state dict, its config dict)."""
-    path = Path(init)
-    if path.is_dir():
-        path = path / "checkpoints" / "last.pt"
-    if not path.exists():
-        raise FileNotFoundError(f"no pre-training checkpoint at {path}")
-    state = checkpoint.load(path)
-    if state.get("kind") != "masa-pretrain":
-        raise ValueError(f"{path} is not a masa pre-training checkpoint")
-    return state["model"], state["config"]
 
 
 def training_indices(store: PoseStore, cfg: cfgmod.FinetuneConfig) -> np.ndarray:
@@ -65,53 +52,6 @@ def training_indices(store: PoseStore, cfg: cfgmod.FinetuneConfig) -> np.ndarray
                 keep.append(i)
         idx = np.sort(np.array(keep))
     return idx
-
-
-def from_scratch(init: str | None) -> bool:
-    """No pre-trained weights: `--init none` (or no init at all)."""
-    return not init or str(init).lower() == "none"
-
-
-def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None, explicit: set[str] = frozenset()):
-    """-> (classifier, the config whose model and normalise sections match the weights): with
-    `init`, a copy of `cfg` that adopts the pre-trained encoder's architecture (an explicit
-    --set key, in `explicit`, that disagrees is refused)."""
-    if not from_scratch(init):
-        if cfg.model.backbone != "masa":
-            raise ValueError(f"--init loads a MASA encoder; model.backbone={cfg.model.backbone} trains from scratch "
-                             "(--init none)")
-        state, pre_cfg = pretrained_state(init)
-        cfg = settings.adopt_architecture(cfg, pre_cfg, explicit, str(init))
-        model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
-        missing = model.load_encoder(state, cfg.finetune.init_encoder)
-        if missing:
-            raise ValueError(f"pre-training checkpoint lacks encoder weights: {missing[:5]}")
-    else:
-        if cfg.finetune.init_encoder != "online":  # it picks pre-trained weights: without them it would do nothing
-            raise ValueError(f"finetune.init_encoder={cfg.finetune.init_encoder} picks a pre-trained encoder; "
-                             "this run trains from scratch (--init none)")
-        model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
-    if getattr(model, "encoder", None) is None:
-        cfg = without_encoder_settings(cfg, explicit)
-    return model, cfg
-
-
-ENCODER_SETTINGS = ("freeze_epochs", "encoder_lr_scale", "layer_decay")  # finetune.* that act on a MASA encoder only
-
-
-def without_encoder_settings(cfg: cfgmod.Config, explicit: set[str]) -> cfgmod.Config:
-    """`cfg` for a model without an encoder (the baselines): an encoder-only setting that a
-    preset gave is put back to its default and said so; one the user set explicitly is refused,
-    since it would silently do nothing."""
-    default = cfgmod.FinetuneConfig()
-    changed = {k: getattr(cfg.finetune, k) for k in ENCODER_SETTINGS if getattr(cfg.finetune, k) != getattr(default, k)}
-    named = sorted(f"finetune.{k}" for k in changed if f"finetune.{k}" in explicit)
-    if named:
-        raise ValueError(f"{', '.join(named)} act(s) on the MASA encoder; model.backbone={cfg.model.backbone} has none")
-    if changed:
-        log.info("model.backbone=%s has no encoder: %s of the preset not applied", cfg.model.backbone,
-                 ", ".join(f"finetune.{k}={v}" for k, v in changed.items()))
-    return dataclasses.replace(cfg, finetune=dataclasses.replace(cfg.finetune, **{k: getattr(default, k) for k in changed}))
 
 
 def encoder_layer(name: str, depth: int) -> int:

@@ -1,0 +1,97 @@
+"""Where fine-tuning starts: a fresh classifier, or one whose encoder comes from a pre-training
+run (its architecture adopted from the run), optionally moved part of the way back to a fresh
+start (`finetune.init_blend`, `finetune.reinit_blocks`)."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+from masa import config as cfgmod
+from masa import settings
+from masa.model.registry import build_classifier
+from masa.train import checkpoint
+
+log = logging.getLogger(__name__)
+
+def pretrained_state(init: Path | str) -> tuple[dict, dict]:
+    """A pre-training run directory or checkpoint -> (model state dict, its config dict)."""
+    path = Path(init)
+    if path.is_dir():
+        path = path / "checkpoints" / "last.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"no pre-training checkpoint at {path}")
+    state = checkpoint.load(path)
+    if state.get("kind") != "masa-pretrain":
+        raise ValueError(f"{path} is not a masa pre-training checkpoint")
+    return state["model"], state["config"]
+
+
+def from_scratch(init: str | None) -> bool:
+    """No pre-trained weights: `--init none` (or no init at all)."""
+    return not init or str(init).lower() == "none"
+
+
+def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None, explicit: set[str] = frozenset()):
+    """-> (classifier, the config whose model and normalise sections match the weights): with
+    `init`, a copy of `cfg` that adopts the pre-trained encoder's architecture (an explicit
+    --set key, in `explicit`, that disagrees is refused)."""
+    if not from_scratch(init):
+        if cfg.model.backbone != "masa":
+            raise ValueError(f"--init loads a MASA encoder; model.backbone={cfg.model.backbone} trains from scratch "
+                             "(--init none)")
+        state, pre_cfg = pretrained_state(init)
+        cfg = settings.adopt_architecture(cfg, pre_cfg, explicit, str(init))
+        model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
+        fresh = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+        missing = model.load_encoder(state, cfg.finetune.init_encoder)
+        if missing:
+            raise ValueError(f"pre-training checkpoint lacks encoder weights: {missing[:5]}")
+        start_between(model.encoder, fresh, cfg.finetune)
+    else:
+        if cfg.finetune.init_encoder != "online":  # it picks pre-trained weights: without them it would do nothing
+            raise ValueError(f"finetune.init_encoder={cfg.finetune.init_encoder} picks a pre-trained encoder; "
+                             "this run trains from scratch (--init none)")
+        named = sorted(k for k in ("finetune.init_blend", "finetune.reinit_blocks") if k in explicit)
+        if named:  # a preset's value is for its pre-trained runs and simply has nothing to act on here
+            raise ValueError(f"{', '.join(named)} act(s) on pre-trained weights; this run trains from scratch (--init none)")
+        model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
+    if getattr(model, "encoder", None) is None:
+        cfg = without_encoder_settings(cfg, explicit)
+    return model, cfg
+
+
+def start_between(encoder, fresh: dict, fc: cfgmod.FinetuneConfig):
+    """Move a pre-trained encoder part of the way back to its fresh initialisation `fresh`
+    (the weights a run from scratch with this seed starts from): every tensor becomes
+    init_blend x pre-trained + (1 - init_blend) x fresh (shrink and perturb, Ash & Adams 2020),
+    and the last reinit_blocks transformer blocks start fresh (Zhang et al. 2021). init_blend=1 and
+    reinit_blocks=0 change nothing."""
+    depth = len(encoder.transformer.blocks)
+    state = encoder.state_dict()
+    for name, pre in state.items():
+        block = name.split(".")[2] if name.startswith("transformer.blocks.") else None
+        if block is not None and int(block) >= depth - fc.reinit_blocks:
+            pre.copy_(fresh[name])
+        elif pre.is_floating_point():
+            pre.mul_(fc.init_blend).add_(fresh[name], alpha=1 - fc.init_blend)
+        elif fc.init_blend < 0.5:  # a counter (batch norm's) comes from the side with the larger share
+            pre.copy_(fresh[name])
+
+
+ENCODER_SETTINGS = ("freeze_epochs", "encoder_lr_scale", "layer_decay")  # finetune.* that act on a MASA encoder only
+
+
+def without_encoder_settings(cfg: cfgmod.Config, explicit: set[str]) -> cfgmod.Config:
+    """`cfg` for a model without an encoder (the baselines): an encoder-only setting that a
+    preset gave is put back to its default and said so; one the user set explicitly is refused,
+    since it would silently do nothing."""
+    default = cfgmod.FinetuneConfig()
+    changed = {k: getattr(cfg.finetune, k) for k in ENCODER_SETTINGS if getattr(cfg.finetune, k) != getattr(default, k)}
+    named = sorted(f"finetune.{k}" for k in changed if f"finetune.{k}" in explicit)
+    if named:
+        raise ValueError(f"{', '.join(named)} act(s) on the MASA encoder; model.backbone={cfg.model.backbone} has none")
+    if changed:
+        log.info("model.backbone=%s has no encoder: %s of the preset not applied", cfg.model.backbone,
+                 ", ".join(f"finetune.{k}={v}" for k, v in changed.items()))
+    return dataclasses.replace(cfg, finetune=dataclasses.replace(cfg.finetune, **{k: getattr(default, k) for k in changed}))
