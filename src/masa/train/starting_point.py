@@ -14,6 +14,7 @@ from masa.train import checkpoint
 
 log = logging.getLogger(__name__)
 
+
 def pretrained_state(init: Path | str) -> tuple[dict, dict]:
     """A pre-training run directory or checkpoint -> (model state dict, its config dict)."""
     path = Path(init)
@@ -48,6 +49,10 @@ def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None,
         if missing:
             raise ValueError(f"pre-training checkpoint lacks encoder weights: {missing[:5]}")
         start_between(model.encoder, fresh, cfg.finetune)
+        fc = cfg.finetune
+        if fc.init_blend < 1 or fc.reinit_blocks:
+            log.info("starting from %s blended: finetune.init_blend=%g x pre-trained + %g x fresh weights, the last %d transformer "
+                     "block(s) fresh", init, fc.init_blend, 1 - fc.init_blend, fc.reinit_blocks)
     else:
         if cfg.finetune.init_encoder != "online":  # it picks pre-trained weights: without them it would do nothing
             raise ValueError(f"finetune.init_encoder={cfg.finetune.init_encoder} picks a pre-trained encoder; "
