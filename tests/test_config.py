@@ -2,6 +2,7 @@ import dataclasses
 import pytest
 
 from masa.config import Config, apply_overrides, from_dict, to_dict
+from masa.train.schedule import fit_to_budget
 
 
 def test_overrides_are_typed():
@@ -48,7 +49,6 @@ def test_every_preset_resolves_and_small_data_sets_what_won():
     assert pretraining_model(cfg).dropout == Config().model.dropout  # ... in fine-tuning: pre-training keeps 0.1
     assert cfg.finetune.num_frames >= 30  # every frame of a real clip (<= 30 frames), not half of them
     assert 0 < cfg.finetune.layer_decay < 1  # the embedding learns slower than the classifier
-    from masa.train.schedule import fit_to_budget
     assert fit_to_budget(cfg.finetune, 389) == cfg.finetune  # WLASL100's 389 clips: every epoch of the recipe
     assert fit_to_budget(cfg.finetune, 959).epochs < cfg.finetune.epochs  # a larger vocabulary: fewer
     assert resolve(["paper"]) == Config()  # the paper's setup stays the default, untouched
@@ -56,7 +56,6 @@ def test_every_preset_resolves_and_small_data_sets_what_won():
 
 def test_a_step_budget_compresses_the_schedule_for_a_larger_set():
     from masa.config import FinetuneConfig
-    from masa.train.schedule import fit_to_budget
 
     recipe = FinetuneConfig(epochs=80, batch_size=16, lr_milestones=(60, 70), warmup_epochs=4, step_budget=2000)
     assert fit_to_budget(recipe, 389) == recipe  # 25 steps an epoch: 2,000 steps, the recipe as it is

@@ -62,7 +62,7 @@ def test_a_blended_start_lies_between_scratch_and_the_pre_training(runs):
     weights a run from scratch with the same seed starts from: 0 is that run's start exactly
     (classifier included), 1 the pre-trained encoder. reinit_blocks=1 gives the last block its
     fresh weights and leaves the rest pre-trained. From scratch, an explicit setting is refused;
-    a preset's is left with nothing to do."""
+    a preset's is not applied, and the run's config says so."""
     state = checkpoint.load(runs / "pre" / "checkpoints" / "last.pt")["model"]
     pre = {k[len("encoder_q."):]: v for k, v in state.items() if k.startswith("encoder_q.")}
 
@@ -87,6 +87,8 @@ def test_a_blended_start_lies_between_scratch_and_the_pre_training(runs):
         start("finetune.init_blend=0.5", init="none", explicit={"finetune.init_blend"})
     for name, value in start("finetune.init_blend=0.5", init="none").state_dict().items():
         torch.testing.assert_close(value, scratch[name])
+    _, ran = build_classifier(resolve(["tiny"], QUICK + ["finetune.init_blend=0.5"]), 4, "none")
+    assert ran.finetune.init_blend == 1.0  # config.json records what ran
 
 
 def test_probe_reads_the_encoder_it_is_told(runs, monkeypatch):

@@ -158,11 +158,11 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
     torch.manual_seed(fc.seed)
     model, cfg = build_classifier_for(cfg, len(store.classes), init, explicit)
     fitted = fit_to_budget(cfg.finetune, len(train_idx))
-    if fitted is not cfg.finetune:  # config.json records the schedule that runs
+    if fitted != cfg.finetune:  # config.json records the schedule that runs
         log.info("finetune.step_budget=%d on %d samples: %d epochs (of %d), milestones %s",
                  fitted.step_budget, len(train_idx), fitted.epochs, cfg.finetune.epochs, list(fitted.lr_milestones))
         cfg = dataclasses.replace(cfg, finetune=fitted)
-    fc = cfg.finetune  # a baseline drops the preset's encoder-only settings ...
+    fc = cfg.finetune  # a baseline or a run from scratch drops the preset's settings it has no use for ...
     run = RunDir(out, cfg, "finetune", resume)  # ... before a resume compares them with the run's own
     model.to(device)
     optimizer = make_optimizer(model, fc)

@@ -44,25 +44,26 @@ def build_classifier_for(cfg: cfgmod.Config, num_classes: int, init: str | None,
         state, pre_cfg = pretrained_state(init)
         cfg = settings.adopt_architecture(cfg, pre_cfg, explicit, str(init))
         model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
-        fresh = {k: v.clone() for k, v in model.encoder.state_dict().items()}
-        missing = model.load_encoder(state, cfg.finetune.init_encoder)
+        fc = cfg.finetune
+        blended = fc.init_blend < 1 or fc.reinit_blocks > 0
+        fresh = {k: v.clone() for k, v in model.encoder.state_dict().items()} if blended else None
+        missing = model.load_encoder(state, fc.init_encoder)
         if missing:
             raise ValueError(f"pre-training checkpoint lacks encoder weights: {missing[:5]}")
-        start_between(model.encoder, fresh, cfg.finetune)
-        fc = cfg.finetune
-        if fc.init_blend < 1 or fc.reinit_blocks:
-            log.info("starting from %s blended: finetune.init_blend=%g x pre-trained + %g x fresh weights, the last %d transformer "
-                     "block(s) fresh", init, fc.init_blend, 1 - fc.init_blend, fc.reinit_blocks)
+        if blended:
+            start_between(model.encoder, fresh, fc)
+            log.info("starting from %s blended: finetune.init_blend=%g x pre-trained + %g x fresh weights, the last %d "
+                     "transformer block(s) fresh", init, fc.init_blend, 1 - fc.init_blend, fc.reinit_blocks)
     else:
         if cfg.finetune.init_encoder != "online":  # it picks pre-trained weights: without them it would do nothing
             raise ValueError(f"finetune.init_encoder={cfg.finetune.init_encoder} picks a pre-trained encoder; "
                              "this run trains from scratch (--init none)")
-        named = sorted(k for k in ("finetune.init_blend", "finetune.reinit_blocks") if k in explicit)
-        if named:  # a preset's value is for its pre-trained runs and simply has nothing to act on here
-            raise ValueError(f"{', '.join(named)} act(s) on pre-trained weights; this run trains from scratch (--init none)")
+        cfg = without_settings(cfg, PRETRAINED_SETTINGS, explicit, "pre-trained weights",
+                               "this run trains from scratch (--init none)")
         model = build_classifier(cfg.model, num_classes, cfg.finetune.dropout)
     if getattr(model, "encoder", None) is None:
-        cfg = without_encoder_settings(cfg, explicit)
+        cfg = without_settings(cfg, ENCODER_SETTINGS, explicit, "the MASA encoder",
+                               f"model.backbone={cfg.model.backbone} has none")
     return model, cfg
 
 
@@ -85,18 +86,20 @@ def start_between(encoder, fresh: dict, fc: cfgmod.FinetuneConfig):
 
 
 ENCODER_SETTINGS = ("freeze_epochs", "encoder_lr_scale", "layer_decay")  # finetune.* that act on a MASA encoder only
+PRETRAINED_SETTINGS = ("init_blend", "reinit_blocks")  # finetune.* that act on a pre-trained start only
 
 
-def without_encoder_settings(cfg: cfgmod.Config, explicit: set[str]) -> cfgmod.Config:
-    """`cfg` for a model without an encoder (the baselines): an encoder-only setting that a
-    preset gave is put back to its default and said so; one the user set explicitly is refused,
-    since it would silently do nothing."""
+def without_settings(cfg: cfgmod.Config, keys: tuple[str, ...], explicit: set[str], acts_on: str,
+                     why_none: str) -> cfgmod.Config:
+    """`cfg` for a run that has nothing for the finetune.`keys` to act on (`acts_on`: a baseline
+    has no encoder, a run from scratch no pre-trained weights): a value that a preset gave is put
+    back to its default and said so, so config.json records what ran; one the user set
+    explicitly is refused, since it would silently do nothing."""
     default = cfgmod.FinetuneConfig()
-    changed = {k: getattr(cfg.finetune, k) for k in ENCODER_SETTINGS if getattr(cfg.finetune, k) != getattr(default, k)}
+    changed = {k: getattr(cfg.finetune, k) for k in keys if getattr(cfg.finetune, k) != getattr(default, k)}
     named = sorted(f"finetune.{k}" for k in changed if f"finetune.{k}" in explicit)
     if named:
-        raise ValueError(f"{', '.join(named)} act(s) on the MASA encoder; model.backbone={cfg.model.backbone} has none")
+        raise ValueError(f"{', '.join(named)} act(s) on {acts_on}; {why_none}")
     if changed:
-        log.info("model.backbone=%s has no encoder: %s of the preset not applied", cfg.model.backbone,
-                 ", ".join(f"finetune.{k}={v}" for k, v in changed.items()))
+        log.info("%s: %s of the preset not applied", why_none, ", ".join(f"finetune.{k}={v}" for k, v in changed.items()))
     return dataclasses.replace(cfg, finetune=dataclasses.replace(cfg.finetune, **{k: getattr(default, k) for k in changed}))
