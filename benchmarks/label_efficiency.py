@@ -4,6 +4,7 @@ and with how much unlabelled data.
     python benchmarks/label_efficiency.py                  # 1, 2, 5 and all labels per class
     python benchmarks/label_efficiency.py --fractions 0 0.25 0.5 1 --labels 5   # the paper's Fig. 2
     python benchmarks/label_efficiency.py --quick          # CI smoke test
+    python benchmarks/label_efficiency.py --from 0 t-b2000:masa-scratch blend05 --from 1 ...   # earlier runs
 
 Runs benchmarks/accuracy.py for each point (masa from scratch vs pre-trained; a fraction of 0
 means from scratch), prints a table (Markdown and CSV) and draws a PNG: top-1 against labels
@@ -53,6 +54,18 @@ def points_of(table, models, x, label):
              "std": e["top1_per_instance"][1], "seeds": e["seeds"]} for e in table if e["model"] in models]
 
 
+def read_points(parser, args) -> dict[int, list[str]]:
+    """--from N TAG ... and --all-from TAG ... -> {labels per class: the accuracy.py --merge specs}."""
+    reads = {0: list(args.all_from)} if args.all_from else {}
+    for n, *tags in args.reads:
+        if not n.isdigit() or not tags:
+            parser.error(f"--from {n} {' '.join(tags)}: give the labels per class (0 = all), then the tags")
+        reads.setdefault(int(n), []).extend(tags)
+    if args.fractions and reads:
+        parser.error("--from and --all-from read the label curve's points, not --fractions'")
+    return reads
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--tasks", nargs="+", default=["wlasl100", "granthgg", "divyashC", "DimasWibowo"],
@@ -60,13 +73,17 @@ def main(argv=None):
     p.add_argument("--labels", nargs="+", type=int, default=[1, 2, 5, 0], help="labels per class (0 = all)")
     p.add_argument("--fractions", nargs="+", type=float, help="instead: shares of the unlabelled corpus (0 = none)")
     p.add_argument("--seeds", nargs="+", default=["0", "1", "2"])
-    p.add_argument("--all-from", metavar="TAG", help="take the all-labels point from this earlier accuracy.py run")
+    p.add_argument("--all-from", nargs="+", metavar="TAG", help="the all-labels point from these earlier "
+                   "accuracy.py runs (TAG or TAG:model,model, as accuracy.py --merge); the same as --from 0 TAG ...")
+    p.add_argument("--from", dest="reads", nargs="+", action="append", default=[], metavar="N TAG",
+                   help="the point of N labels per class from earlier accuracy.py runs, trained nothing; repeatable")
     p.add_argument("--reuse", action="store_true", help="a point whose runs exist (same tag) is read, not trained")
     p.add_argument("--tag", default="", help="prefix of the points' run folders (keeps the curves of two recipes apart)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "label_efficiency.png")
     p.add_argument("--quick", action="store_true")
     p.add_argument("extra", nargs="*", help="more arguments for accuracy.py, after --")
     args = p.parse_args(argv)
+    reads = read_points(p, args)
     common = ["--tasks", *args.tasks, "--seeds", *args.seeds, *args.extra] + (["--quick"] if args.quick else [])
     work = Path(args.extra[args.extra.index("--work") + 1]) if "--work" in args.extra else ROOT / "runs" / "accuracy"
 
@@ -92,8 +109,8 @@ def main(argv=None):
         x_label, what = f"share of the unlabelled corpus ({n} labels per class)", "fraction"
     else:
         for n in args.labels:
-            if n == 0 and args.all_from:
-                rows = accuracy.main(common + ["--report-only", "--merge", args.all_from])
+            if n in reads:
+                rows = accuracy.main(common + ["--report-only", "--merge", *reads[n]])
             else:
                 rows = table(f"labels-{n}", masa, ["--set", f"finetune.labels_per_class={n}"])
             points += points_of(rows, masa, n or 10**6, str(n or "all"))

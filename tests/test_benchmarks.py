@@ -200,3 +200,21 @@ def test_label_efficiency_quick_mode_draws_the_curve(tmp_path):
         assert row in done.stdout
     assert png.stat().st_size > 1000
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["q-labels-0", "q-labels-1"]
+
+    # a curve drawn from earlier runs, a point made of two runs' models (as the doc's plot is): nothing trains
+    def csv_row(stdout, prefix):
+        return next(line for line in stdout.splitlines() if line.startswith(prefix))
+    read = subprocess.run([sys.executable, str(BENCH / "label_efficiency.py"), "--quick", "--tasks", "wlasl100",
+                           "--labels", "1", "0", "--seeds", "0", "--out", str(tmp_path / "read.png"), "--tag", "new",
+                           "--from", "1", "q-labels-1:masa-scratch", "q-labels-0:masa-pretrained",
+                           "--from", "0", "q-labels-0", "--", "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert read.returncode == 0, read.stderr[-3000:]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["q-labels-0", "q-labels-1"]
+    assert csv_row(read.stdout, "wlasl100,masa-scratch,1,") == csv_row(done.stdout, "wlasl100,masa-scratch,1,")
+    # the 1-label point's pre-trained figure is the all-labels run's, as asked
+    assert (csv_row(read.stdout, "wlasl100,masa-pretrained,1,").split(",")[3:]
+            == csv_row(done.stdout, "wlasl100,masa-pretrained,all,").split(",")[3:])
+    bad = subprocess.run([sys.executable, str(BENCH / "label_efficiency.py"), "--from", "all", "q-labels-0"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--from all q-labels-0" in bad.stderr
