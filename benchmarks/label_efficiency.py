@@ -56,7 +56,7 @@ def points_of(table, models, x, label):
 
 def read_points(parser, args) -> dict[int, list[str]]:
     """--from N TAG ... and --all-from TAG ... -> {labels per class: the accuracy.py --merge specs}."""
-    reads = {0: list(args.all_from)} if args.all_from else {}
+    reads = {0: [args.all_from]} if args.all_from else {}
     for n, *tags in args.reads:
         if not n.isdigit() or not tags:
             parser.error(f"--from {n} {' '.join(tags)}: give the labels per class (0 = all), then the tags")
@@ -73,8 +73,8 @@ def main(argv=None):
     p.add_argument("--labels", nargs="+", type=int, default=[1, 2, 5, 0], help="labels per class (0 = all)")
     p.add_argument("--fractions", nargs="+", type=float, help="instead: shares of the unlabelled corpus (0 = none)")
     p.add_argument("--seeds", nargs="+", default=["0", "1", "2"])
-    p.add_argument("--all-from", nargs="+", metavar="TAG", help="the all-labels point from these earlier "
-                   "accuracy.py runs (TAG or TAG:model,model, as accuracy.py --merge); the same as --from 0 TAG ...")
+    p.add_argument("--all-from", metavar="TAG", help="the all-labels point from this earlier accuracy.py run "
+                   "(short for --from 0 TAG)")
     p.add_argument("--from", dest="reads", nargs="+", action="append", default=[], metavar="N TAG",
                    help="the point of N labels per class from earlier accuracy.py runs, trained nothing; repeatable")
     p.add_argument("--reuse", action="store_true", help="a point whose runs exist (same tag) is read, not trained")

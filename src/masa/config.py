@@ -261,7 +261,7 @@ PRESETS: dict[str, list[str]] = {
         # 33-55 epochs, every model within 0.5 of the full schedule there, the real-data table ~60 min in all
         "finetune.step_budget=2000",
         # a pre-trained start half-way back to a fresh one (the seed's own init): pre-trained WLASL100 60.9
-        # against 57.2 unblended and 60.3 from scratch over three pre-training runs, no task worse; a random
+        # against 57.2 unblended and 60.3 from scratch over three pre-training runs, none more than 0.2 worse; a random
         # encoder blended alike gives 59.4 (from scratch it acts on nothing)
         "finetune.init_blend=0.5",
     ],
