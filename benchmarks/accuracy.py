@@ -5,11 +5,13 @@ baselines, on every real labelled task in ../shared/data (benchmarks/real_tasks.
     python benchmarks/accuracy.py --quick              # CI smoke test: one task, tiny budgets
     python benchmarks/accuracy.py --tasks granthgg --models masa-scratch --seeds 0 --set augment.rotate=15
     python benchmarks/accuracy.py --models masa-pretrained --pretrain-seeds 42 1   # two pre-training runs
+    python benchmarks/accuracy.py --models masa-pretrained --pretrain-on task      # in-domain pre-training
 
 Each model is a list of presets and overrides (MODELS); `--set` adds overrides to all of them.
 The pre-trained model is fine-tuned from one `masa pretrain` run over all unlabelled real
 poses but the tasks' test samples (`--pretrain-fraction` for the data-scale curve), or from
-each of several (`--pretrain-seeds`: one run alone can decide 5-10 points).
+each of several (`--pretrain-seeds`: one run alone can decide 5-10 points); with `--pretrain-on
+task`, from a run over the task's own train and val clips instead (in-domain: one run per task).
 Prints one line per run, the table, and the wall time in all (stores and pre-training included)
 and of the fine-tuning alone; `--write-doc` puts the table into docs/results.md.
 """
@@ -121,24 +123,46 @@ def pretrain_finished(run: Path, cfg: cfgmod.Config) -> bool:
     return (run / "checkpoints" / f"epoch_{cfg.pretrain.epochs:04d}.pt").exists()
 
 
-def pretrain_once(args, norm, presets, overrides) -> tuple[Path | None, bool]:
-    """The pre-training run for these settings, trained here unless an earlier one matches;
-    returns (run or None where there is no corpus, whether it was trained now)."""
+def pretrain_once(args, store: Path, splits: list[str] | None, presets, overrides) -> tuple[Path, bool]:
+    """The pre-training run on `store` (its `splits`; None: all) for these settings, trained here
+    unless an earlier one matches; returns (run, whether it was trained now)."""
     from masa.train.pretrain import pretrain
 
-    corpus = real_tasks.corpus_store(args.data, args.work, norm, args.pretrain_fraction, webcam=not args.quick)
-    if corpus is None:
-        return None, False
     cfg = cfgmod.resolve(presets, overrides)
-    out = pretrain_dir(args.work, corpus.name, cfg)
+    out = pretrain_dir(args.work, store.name, cfg)
     if pretrain_finished(out, cfg):
         print(f"pre-training reused: {out}", flush=True)
         return out, False
     cfg.pretrain.threads = args.threads * args.jobs  # all of them: the load average still counts the last jobs
     start = time.perf_counter()
-    pretrain(cfg, [corpus], out, progress=False, resume=(out / "checkpoints").exists())
-    print(f"pre-trained on {corpus.name} in {time.perf_counter() - start:.0f} s -> {out}", flush=True)
+    pretrain(cfg, [store], out, splits=splits, progress=False, resume=(out / "checkpoints").exists())
+    print(f"pre-trained on {store.name} in {time.perf_counter() - start:.0f} s -> {out}", flush=True)
     return out, True
+
+
+def pretraining_sources(args, norm, stores: dict) -> dict:
+    """What each task's pre-trained model is pre-trained on: task -> (store, splits). One corpus
+    shared by every task (its test samples left out when it was built), or with `--pretrain-on
+    task` each task's own store without its test split; {} where there is no corpus."""
+    if args.pretrain_on == "task":
+        return {t: (stores[t], ["train", "val"]) for t in args.tasks}
+    corpus = real_tasks.corpus_store(args.data, args.work, norm, args.pretrain_fraction, webcam=not args.quick)
+    return {} if corpus is None else {t: (corpus, None) for t in args.tasks}
+
+
+def pretrain_all(args, norm, stores: dict) -> tuple[dict, int]:
+    """Every pre-training run the pre-trained models need, once per (store, pre-training seed):
+    -> ({task: {pre-training seed (None: the preset's): run}}, how many were trained here)."""
+    runs, by_store, trained = {}, {}, 0
+    for task, (store, splits) in pretraining_sources(args, norm, stores).items():
+        for pre_seed in args.pretrain_seeds or [None]:
+            if (store, pre_seed) not in by_store:
+                extra = [] if pre_seed is None else [f"pretrain.seed={pre_seed}"]
+                by_store[store, pre_seed], fresh = pretrain_once(args, store, splits, ["small-data"],
+                                                                 args.set + args.pretrain_set + extra)
+                trained += fresh
+            runs.setdefault(task, {})[pre_seed] = by_store[store, pre_seed]
+    return runs, trained
 
 
 def run_key(row: dict) -> tuple:
@@ -158,12 +182,14 @@ def with_earlier(results: Path, rows: list[dict]) -> list[dict]:
 
 def make_jobs(args, stores: dict, pretrained_runs: dict, runs: Path) -> list[dict]:
     """One job per (task, model, fine-tuning seed), and for a pre-trained model one per
-    pre-training run too: pretrained_runs maps a pre-training seed (None: the preset's) to its run."""
+    pre-training run too: pretrained_runs maps a task to {pre-training seed (None: the
+    preset's): run} (a task without runs fine-tunes its pre-trained model from scratch)."""
     jobs = []
     for task in args.tasks:
         for model in args.models:
             presets, overrides, pretrained = MODELS[model]
-            inits = pretrained_runs.items() if pretrained and pretrained_runs else [(None, "none")]
+            mine = pretrained_runs.get(task)
+            inits = mine.items() if pretrained and mine else [(None, "none")]
             for pre_seed, init in inits:
                 for seed in args.seeds:
                     name = f"{task}-{model}-{seed}" if pre_seed is None else f"{task}-{model}-p{pre_seed}-{seed}"
@@ -229,6 +255,9 @@ def main(argv=None):
     p.add_argument("--pretrain-seeds", nargs="+", type=int, default=None, metavar="SEED",
                    help="pre-train once per seed and fine-tune from each (default: one run, the preset's seed)")
     p.add_argument("--pretrain-fraction", type=float, default=1.0, help="share of the unlabelled corpus (data scale)")
+    p.add_argument("--pretrain-on", choices=["corpus", "task"], default="corpus",
+                   help="corpus: one run over every unlabelled real pose (the table); task: one run per task "
+                        "over its own train and val clips (in-domain)")
     p.add_argument("--jobs", type=int, default=2, help="runs in parallel, in processes")
     p.add_argument("--threads", type=int, default=1, help="torch threads per run")
     p.add_argument("--quick", action="store_true", help="smoke test: one task, one seed, tiny budgets")
@@ -241,6 +270,8 @@ def main(argv=None):
     if not (args.data / "wlasl100-hands-devtushar").exists() or not (args.data / real_tasks.WEBCAM).exists():
         raise SystemExit(f"accuracy: the real data is not at {args.data} (expected wlasl100-hands-devtushar and "
                          f"{real_tasks.WEBCAM}); pass --data")
+    if args.pretrain_on == "task" and args.pretrain_fraction != 1.0:
+        raise SystemExit("accuracy: --pretrain-fraction is a share of the corpus; --pretrain-on task has none")
     if args.quick:
         args.tasks = args.tasks[:1] if len(args.tasks) < len(real_tasks.TASKS) else ["asl-signers"]
         args.seeds, args.set = args.seeds[:1], args.set + QUICK
@@ -252,14 +283,9 @@ def main(argv=None):
         return report(args, [])
     base = cfgmod.resolve(["small-data"], args.set)
     stores = {t: real_tasks.task_store(t, args.data, args.work, base.normalise) for t in args.tasks}
-    pre, trained = {}, 0  # pre-training seed (None: the preset's) -> run; how many were trained here
+    pre, trained = {}, 0  # task -> {pre-training seed: run}; how many runs were trained here
     if any(MODELS[m][2] for m in args.models):
-        for pre_seed in args.pretrain_seeds or [None]:
-            extra = [] if pre_seed is None else [f"pretrain.seed={pre_seed}"]
-            run, fresh = pretrain_once(args, base.normalise, ["small-data"], args.set + args.pretrain_set + extra)
-            trained += fresh
-            if run is not None:
-                pre[pre_seed] = run
+        pre, trained = pretrain_all(args, base.normalise, stores)
     runs = args.work / "runs" / (args.tag or "default")
     jobs = make_jobs(args, stores, pre, runs)
     for job in jobs:  # a fresh run each time: finetune refuses an existing run directory

@@ -67,13 +67,14 @@ def test_several_pre_training_seeds_give_one_fine_tuning_each(monkeypatch, tmp_p
 
     args = argparse.Namespace(tasks=["wlasl100"], models=["masa-scratch", "masa-pretrained"], seeds=[0, 1], set=[],
                               threads=1)
-    jobs = make_jobs(args, {"wlasl100": tmp_path / "store"}, {42: tmp_path / "pre42", 1: tmp_path / "pre1"}, tmp_path)
+    jobs = make_jobs(args, {"wlasl100": tmp_path / "store"}, {"wlasl100": {42: tmp_path / "pre42", 1: tmp_path / "pre1"}},
+                     tmp_path)
     pretrained = [j for j in jobs if j["model"] == "masa-pretrained"]
     assert [(j["pretrain_seed"], j["seed"], Path(j["init"]).name) for j in pretrained] == [
         (42, 0, "pre42"), (42, 1, "pre42"), (1, 0, "pre1"), (1, 1, "pre1")]
     assert len({j["out"] for j in jobs}) == len(jobs) == 6
     assert all(j["init"] == "none" and j["pretrain_seed"] is None for j in jobs if j["model"] == "masa-scratch")
-    one = make_jobs(args, {"wlasl100": tmp_path / "store"}, {None: tmp_path / "pre"}, tmp_path)
+    one = make_jobs(args, {"wlasl100": tmp_path / "store"}, {"wlasl100": {None: tmp_path / "pre"}}, tmp_path)
     assert sorted(Path(j["out"]).name for j in one)[:2] == ["wlasl100-masa-pretrained-0", "wlasl100-masa-pretrained-1"]
 
     results = tmp_path / "results.json"
@@ -81,6 +82,41 @@ def test_several_pre_training_seeds_give_one_fine_tuning_each(monkeypatch, tmp_p
     results.write_text(json.dumps({"rows": rows}))
     again = [{"task": "wlasl100", "model": "masa-pretrained", "seed": 0, "pretrain_seed": 1, "top1": 0.6}]
     assert with_earlier(results, again) == [rows[0], *again]
+
+
+def test_in_domain_pre_training_is_one_run_per_task_on_its_own_clips(monkeypatch, tmp_path):
+    """--pretrain-on task: each task's pre-trained model starts from a run over that task's own
+    store, its train and val splits only (never the test split); the corpus mode pre-trains once
+    for all tasks, and each pre-training seed once per store."""
+    import argparse
+    monkeypatch.syspath_prepend(str(BENCH))
+    import accuracy
+
+    calls = []
+
+    def fake_pretrain_once(args, store, splits, presets, overrides):
+        calls.append((store.name, splits, [o for o in overrides if o.startswith("pretrain.seed")]))
+        return tmp_path / f"pre-{store.name}-{len(calls)}", True
+
+    monkeypatch.setattr(accuracy, "pretrain_once", fake_pretrain_once)
+    monkeypatch.setattr(accuracy.real_tasks, "corpus_store", lambda *a, **k: tmp_path / "corpus")
+    stores = {"wlasl100": tmp_path / "wl", "granthgg": tmp_path / "gr"}
+    args = argparse.Namespace(tasks=["wlasl100", "granthgg"], models=["masa-pretrained"], seeds=[0], set=[],
+                              pretrain_set=[], threads=1, pretrain_seeds=[42, 1], pretrain_on="task",
+                              data=tmp_path, work=tmp_path, pretrain_fraction=1.0, quick=False)
+    runs, trained = accuracy.pretrain_all(args, None, stores)
+    assert calls == [("wl", ["train", "val"], ["pretrain.seed=42"]), ("wl", ["train", "val"], ["pretrain.seed=1"]),
+                     ("gr", ["train", "val"], ["pretrain.seed=42"]), ("gr", ["train", "val"], ["pretrain.seed=1"])]
+    assert trained == 4 and runs["granthgg"][1].name == "pre-gr-4"
+    jobs = accuracy.make_jobs(args, stores, runs, tmp_path)
+    assert {(j["task"], j["pretrain_seed"], Path(j["init"]).name) for j in jobs} == {
+        ("wlasl100", 42, "pre-wl-1"), ("wlasl100", 1, "pre-wl-2"), ("granthgg", 42, "pre-gr-3"), ("granthgg", 1, "pre-gr-4")}
+
+    calls.clear()
+    args.pretrain_on, args.pretrain_seeds = "corpus", None
+    runs, trained = accuracy.pretrain_all(args, None, stores)
+    assert calls == [("corpus", None, [])] and trained == 1
+    assert runs == {"wlasl100": {None: tmp_path / "pre-corpus-1"}, "granthgg": {None: tmp_path / "pre-corpus-1"}}
 
 
 def test_a_corpus_pre_training_is_reused_only_for_the_same_resolved_settings(monkeypatch):
@@ -184,6 +220,15 @@ def test_accuracy_benchmark_quick_mode(tmp_path):
     assert only.returncode == 0, only.stderr[-3000:]
     assert "| asl-signers | gru |" in only.stdout and "| asl-signers | tcn |" in only.stdout
     assert "masa-scratch" not in only.stdout
+    # in-domain: pre-trained on the task's own store, its test split left out
+    own = subprocess.run([sys.executable, str(BENCH / "accuracy.py"), "--quick", "--work", str(tmp_path), "--tag",
+                          "own", "--models", "masa-pretrained", "--pretrain-on", "task"],
+                         capture_output=True, text=True, timeout=600)
+    assert own.returncode == 0, own.stderr[-3000:]
+    assert "| asl-signers | masa-pretrained |" in own.stdout
+    (run,) = [r for r in tmp_path.glob("pretrain-*") if not r.name.startswith("pretrain-corpus")]
+    started = json.loads((run / "run.json").read_text())
+    assert started["splits"] == ["train", "val"] and Path(started["data"][0]).name.startswith("asl-signers")
 
 
 def test_label_efficiency_quick_mode_draws_the_curve(tmp_path):
