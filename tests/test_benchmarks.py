@@ -91,6 +91,7 @@ def test_in_domain_pre_training_is_one_run_per_task_on_its_own_clips(monkeypatch
     import argparse
     monkeypatch.syspath_prepend(str(BENCH))
     import accuracy
+    import pretrain_runs
 
     calls = []
 
@@ -98,13 +99,13 @@ def test_in_domain_pre_training_is_one_run_per_task_on_its_own_clips(monkeypatch
         calls.append((store.name, splits, [o for o in overrides if o.startswith("pretrain.seed")]))
         return tmp_path / f"pre-{store.name}-{len(calls)}", True
 
-    monkeypatch.setattr(accuracy, "pretrain_once", fake_pretrain_once)
-    monkeypatch.setattr(accuracy.real_tasks, "corpus_store", lambda *a, **k: tmp_path / "corpus")
+    monkeypatch.setattr(pretrain_runs, "pretrain_once", fake_pretrain_once)
+    monkeypatch.setattr(pretrain_runs.real_tasks, "corpus_store", lambda *a, **k: tmp_path / "corpus")
     stores = {"wlasl100": tmp_path / "wl", "granthgg": tmp_path / "gr"}
     args = argparse.Namespace(tasks=["wlasl100", "granthgg"], models=["masa-pretrained"], seeds=[0], set=[],
                               pretrain_set=[], threads=1, pretrain_seeds=[42, 1], pretrain_on="task",
                               data=tmp_path, work=tmp_path, pretrain_fraction=1.0, quick=False)
-    runs, trained = accuracy.pretrain_all(args, None, stores)
+    runs, trained = pretrain_runs.pretrain_all(args, None, stores)
     assert calls == [("wl", ["train", "val"], ["pretrain.seed=42"]), ("wl", ["train", "val"], ["pretrain.seed=1"]),
                      ("gr", ["train", "val"], ["pretrain.seed=42"]), ("gr", ["train", "val"], ["pretrain.seed=1"])]
     assert trained == 4 and runs["granthgg"][1].name == "pre-gr-4"
@@ -114,7 +115,7 @@ def test_in_domain_pre_training_is_one_run_per_task_on_its_own_clips(monkeypatch
 
     calls.clear()
     args.pretrain_on, args.pretrain_seeds = "corpus", None
-    runs, trained = accuracy.pretrain_all(args, None, stores)
+    runs, trained = pretrain_runs.pretrain_all(args, None, stores)
     assert calls == [("corpus", None, [])] and trained == 1
     assert runs == {"wlasl100": {None: tmp_path / "pre-corpus-1"}, "granthgg": {None: tmp_path / "pre-corpus-1"}}
 
@@ -123,7 +124,7 @@ def test_a_corpus_pre_training_is_reused_only_for_the_same_resolved_settings(mon
     from masa.config import resolve
 
     monkeypatch.syspath_prepend(str(BENCH))
-    from accuracy import pretrain_key
+    from pretrain_runs import pretrain_key
 
     key = pretrain_key(resolve(["small-data"]))
     assert pretrain_key(resolve(["small-data"], ["finetune.epochs=3", "augment.rotate=10"])) == key
@@ -138,7 +139,7 @@ def test_an_earlier_pre_training_is_found_after_a_setting_is_added(monkeypatch, 
     from masa.config import resolve, to_dict
 
     monkeypatch.syspath_prepend(str(BENCH))
-    from accuracy import pretrain_dir, pretrain_key
+    from pretrain_runs import pretrain_dir, pretrain_key
 
     cfg = resolve(["small-data"])
     assert pretrain_dir(tmp_path, "corpus", cfg) == tmp_path / f"pretrain-corpus-{pretrain_key(cfg)}"
@@ -176,7 +177,7 @@ def test_a_stopped_pre_training_is_resumed_not_reused(monkeypatch, tmp_path):
     from masa.config import resolve
 
     monkeypatch.syspath_prepend(str(BENCH))
-    from accuracy import pretrain_finished
+    from pretrain_runs import pretrain_finished
 
     cfg = resolve(["small-data"], ["pretrain.epochs=8"])
     (tmp_path / "checkpoints").mkdir()
