@@ -119,6 +119,11 @@ def test_in_domain_pre_training_is_one_run_per_task_on_its_own_clips(monkeypatch
     assert calls == [("corpus", None, [])] and trained == 1
     assert runs == {"wlasl100": {None: tmp_path / "pre-corpus-1"}, "granthgg": {None: tmp_path / "pre-corpus-1"}}
 
+    for name in ("wlasl100-hands-devtushar", accuracy.real_tasks.WEBCAM):  # what main checks before anything
+        (tmp_path / "data" / name).mkdir(parents=True)
+    with pytest.raises(SystemExit, match="--pretrain-fraction is a share of the corpus"):
+        accuracy.main(["--data", str(tmp_path / "data"), "--pretrain-on", "task", "--pretrain-fraction", "0.5"])
+
 
 def test_a_corpus_pre_training_is_reused_only_for_the_same_resolved_settings(monkeypatch):
     from masa.config import resolve
