@@ -232,8 +232,9 @@ def report(args, rows: list[dict], minutes: dict | None = None) -> list[dict]:
     text = markdown(table)
     print(f"\n{text}\n")
     if minutes is not None:  # a total, so that a pre-training run is never left out of a timing by mistake
-        print(f"wall time {minutes['total']:.1f} min in all: {minutes['before']:.1f} before fine-tuning (stores, corpus, "
-              f"{minutes['pretrain_runs_trained']} pre-training run(s) trained here), {minutes['finetuning']:.1f} fine-tuning")
+        print(f"wall time {minutes['total']:.1f} min in all: {minutes['before']:.1f} before fine-tuning (stores, "
+              f"pre-training data, {minutes['pretrain_runs_trained']} pre-training run(s) trained here), "
+              f"{minutes['finetuning']:.1f} fine-tuning")
     if args.write_doc:
         write_doc(text)
     return table
