@@ -33,16 +33,16 @@ def pretrain_key(cfg: cfgmod.Config) -> str:
     return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
 
 
-def pretrain_dir(work: Path, corpus: str, cfg: cfgmod.Config) -> Path:
-    """The folder of the pre-training run for `cfg`: the one named by its key, else an earlier run
-    whose config.json reads back to the same settings. A setting added to masa since that run is
-    read back at its default, which keeps the old behaviour, so adding one does not orphan every
-    earlier run (the key, a hash of all settings, changes)."""
-    named = work / f"pretrain-{corpus}-{pretrain_key(cfg)}"
+def pretrain_dir(work: Path, data: str, cfg: cfgmod.Config) -> Path:
+    """The folder of the pre-training run for `cfg` on the store named `data`: the one named by
+    its key, else an earlier run whose config.json reads back to the same settings. A setting
+    added to masa since that run is read back at its default, which keeps the old behaviour, so
+    adding one does not orphan every earlier run (the key, a hash of all settings, changes)."""
+    named = work / f"pretrain-{data}-{pretrain_key(cfg)}"
     if named.exists():
         return named
     wanted = pretrain_settings(cfg)
-    for run in sorted(work.glob(f"pretrain-{corpus}-" + "?" * 8)):  # this corpus's runs, not one named longer
+    for run in sorted(work.glob(f"pretrain-{data}-" + "?" * 8)):  # runs on this store, not one named longer
         try:
             saved = cfgmod.from_dict(cfgmod.Config, json.loads((run / "config.json").read_text()))
         except (OSError, ValueError, TypeError):
@@ -59,8 +59,9 @@ def pretrain_finished(run: Path, cfg: cfgmod.Config) -> bool:
 
 
 def pretrain_once(args, store: Path, splits: list[str] | None, presets, overrides) -> tuple[Path, bool]:
-    """The pre-training run on `store` (its `splits`; None: all) for these settings, trained here
-    unless an earlier one matches; returns (run, whether it was trained now)."""
+    """The pre-training run on `store` (its `splits`; None: every split but test, pretrain's
+    default) for these settings, trained here unless an earlier one matches; returns (run,
+    whether it was trained now)."""
     from masa.train.pretrain import pretrain
 
     cfg = cfgmod.resolve(presets, overrides)
