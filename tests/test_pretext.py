@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from masa import pretext
+from masa import skeleton as sk
 from masa.config import PretextConfig
 from masa.inputs import part_presence
 
@@ -176,3 +177,25 @@ def test_sa_view_geometry_moves_seen_joints_only_and_is_reproducible():
     seen = conf > 0
     assert (a[~seen] == 0).all() and (a[seen] != xy[seen]).float().mean() > 0.99
     assert not torch.allclose(a[0], a[1] - xy[1] + xy[0])  # each sample draws its own transform
+
+
+def test_the_clips_own_geometry_moves_both_views_and_shifts_the_body_only():
+    """pretext.rotate/scale/shear/shift move the clip both views start from (a larger corpus in
+    effect), drawn as the SA view's own geometry is; the paper's setting returns the clip itself."""
+    xy, conf, valid = batch()
+    assert pretext.clip_geometry(xy, conf, PretextConfig()) is xy
+    moved = pretext.clip_geometry(xy, conf, PretextConfig(rotate=15, scale=0.15, shear=0.15, shift=16),
+                                  generator=torch.Generator().manual_seed(1))
+    same_draw = pretext.sa_geometry(xy, conf, PretextConfig(sa_rotate=15, sa_scale=0.15, sa_shear=0.15, sa_shift=16),
+                                    generator=torch.Generator().manual_seed(1))
+    assert torch.equal(moved, same_draw)
+    shifted = pretext.clip_geometry(xy, conf, PretextConfig(shift=16), generator=torch.Generator().manual_seed(1))
+    seen = conf > 0
+    hands = torch.zeros(49, dtype=torch.bool)
+    hands[sk.RIGHT_HAND] = hands[sk.LEFT_HAND] = True
+    assert torch.equal(shifted[:, :, hands], xy[:, :, hands])  # hand crops have no position to shift
+    body = seen & ~hands
+    assert (shifted[body] != xy[body]).float().mean() > 0.99
+    for b in range(len(xy)):  # one shift per sample, the same in every frame: the body's motion is unchanged
+        step = (shifted[b] - xy[b])[body[b]]
+        assert torch.allclose(step, step[:1].expand_as(step), atol=1e-4) and step[0].abs().max() > 0

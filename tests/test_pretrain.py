@@ -139,6 +139,39 @@ def test_the_sa_views_geometry_and_timing_reach_the_momentum_encoder_only(store)
     assert m3 == m0 and not torch.allclose(k0, k3, atol=1e-5)
 
 
+
+def test_the_clips_own_geometry_moves_the_motion_target_and_both_views(store, monkeypatch):
+    """pretext.rotate etc. move the clip before anything is made of it: the motion target is the
+    moved clip's (not the stored one's), both encoders see it, and the draw is the run's."""
+    from masa import pretext
+    from masa.data.dataset import PoseDataset, collate
+    from masa.data.store import PoseStore
+    from masa.model.registry import build_pretrainer
+    from masa.train.pretrain import compute_losses
+    data = PoseDataset(PoseStore(store), tiny().normalise, tiny().pretrain.max_frames)
+    batch = collate([data[i] for i in range(8)])
+    torch.manual_seed(0)
+    model = build_pretrainer(tiny()).eval()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    made = []
+    real = pretext.make_views
+    monkeypatch.setattr(pretext, "make_views", lambda xy, *a, **k: made.append(xy) or real(xy, *a, **k))
+
+    def step(*extra):
+        model.load_state_dict(state)
+        _, parts, keys = compute_losses(model, model, batch, tiny(*extra), torch.Generator().manual_seed(0), 1.0,
+                                        torch.device("cpu"))
+        return parts["loss_m"], keys
+
+    moved = ("pretext.rotate=30", "pretext.scale=0.2", "pretext.shift=20")
+    (m0, k0), (m1, k1), (m2, k2) = step(), step(*moved), step(*moved)
+    assert torch.equal(made[0], batch["xy"])  # the paper: the stored clip
+    expected = pretext.clip_geometry(batch["xy"], batch["conf"], tiny(*moved).pretext,
+                                     tiny().normalise.mirror_left_hand, torch.Generator().manual_seed(0))
+    assert torch.equal(made[1], expected) and not torch.equal(made[1], made[0])
+    assert m1 != m0 and not torch.allclose(k0, k1, atol=1e-5)  # the target and both encoders' inputs moved
+    assert m1 == m2 and torch.equal(k1, k2)  # drawn from the run's generator: resumable
+
 def test_gradient_clipping_reaches_the_pretraining_step(store, tmp_path, monkeypatch):
     """pretrain.grad_clip goes to every optimiser step (the clipping itself: test_finetune_tools)."""
     import masa.train.pretrain as loop

@@ -91,6 +91,12 @@ class PretextConfig:
     code_min_count: int = 2  # ... in at least this many coordinates of the part
     sa_mask_ratio: float = 0.5  # alpha_r of the SA view
     sa_view: str = "frames"  # frames: whole frames dropped (paper's temporal sample); parts: per part (code)
+    # Both views' geometry, a new draw per sample and step (paper: none, the clip as stored): the
+    # clip rotated, sheared, body-scaled and shifted as augment.* moves fine-tuning clips.
+    rotate: float = 0.0  # degrees
+    scale: float = 0.0
+    shear: float = 0.0
+    shift: float = 0.0  # box units
     # The SA view's own geometry, as augment.* does to fine-tuning clips (paper: none, both views
     # share it): a positive pair that differs in rotation, shear, body scale and position.
     sa_rotate: float = 0.0  # degrees
@@ -293,6 +299,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "pretext.motion_threshold": ">=0", "pretext.moving_ratio": "0..1", "pretext.code_threshold": ">=0",
     "pretext.code_min_count": ">=1", "pretext.sa_mask_ratio": "0..<1", "pretext.sa_view": ("frames", "parts"),
     "pretext.sa_rotate": ">=0", "pretext.sa_scale": "0..<1", "pretext.sa_shear": ">=0", "pretext.sa_shift": ">=0",
+    "pretext.rotate": ">=0", "pretext.scale": "0..<1", "pretext.shear": ">=0", "pretext.shift": ">=0",
     "pretext.sa_crop": "0<..1",
     "pretrain.epochs": ">=1", "pretrain.batch_size": ">=1", "pretrain.lr": ">0", "pretrain.betas": "0..<1",
     "pretrain.weight_decay": ">=0", "pretrain.warmup_epochs": ">=0", "pretrain.schedule": ("linear", "steps"),

@@ -124,19 +124,31 @@ def sa_mask(valid, cfg, generator=None):
     return random_mask(valid, cfg.sa_mask_ratio, per_part=cfg.sa_view == "parts", generator=generator)
 
 
-def sa_geometry(xy, conf, cfg, mirrored_left: bool = True, generator=None):
-    """The SA view's coordinates: each sample rotated, sheared, scaled and shifted by its own
-    draw from +-pretext.sa_* (as augment.geometry draws them), or xy itself when all are 0."""
-    if not (cfg.sa_rotate or cfg.sa_scale or cfg.sa_shear or cfg.sa_shift):
+def random_geometry(xy, conf, rotate: float, scale: float, shear: float, shift: float,
+                    mirrored_left: bool = True, generator=None):
+    """Each sample rotated, sheared, body-scaled and shifted by its own draw from +-rotate (degrees),
+    +-shear, 1 +- scale and +-shift (box units), as augment.geometry draws them; xy itself when
+    all are 0 (and nothing is drawn).   xy (B, T, 49, 2), conf (B, T, 49) -> (B, T, 49, 2)"""
+    if not (rotate or scale or shear or shift):
         return xy
     B = xy.shape[0]
 
     def uniform(*shape):  # in -1..1
         return torch.rand(*shape, generator=generator, device=xy.device) * 2 - 1
 
-    angle = torch.deg2rad(uniform(B) * cfg.sa_rotate)
-    shear, scale, shift = uniform(B) * cfg.sa_shear, 1 + uniform(B) * cfg.sa_scale, uniform(B, 2) * cfg.sa_shift
-    return geometry_batch(xy, conf > 0, angle, shear, scale, shift, mirrored_left)
+    angle = torch.deg2rad(uniform(B) * rotate)
+    shear_, scale_, shift_ = uniform(B) * shear, 1 + uniform(B) * scale, uniform(B, 2) * shift
+    return geometry_batch(xy, conf > 0, angle, shear_, scale_, shift_, mirrored_left)
+
+
+def clip_geometry(xy, conf, cfg, mirrored_left: bool = True, generator=None):
+    """The clip both views start from: moved by pretext.rotate/scale/shear/shift, xy itself at 0."""
+    return random_geometry(xy, conf, cfg.rotate, cfg.scale, cfg.shear, cfg.shift, mirrored_left, generator)
+
+
+def sa_geometry(xy, conf, cfg, mirrored_left: bool = True, generator=None):
+    """The SA view's coordinates: moved again by its own draw from pretext.sa_*, or xy itself."""
+    return random_geometry(xy, conf, cfg.sa_rotate, cfg.sa_scale, cfg.sa_shear, cfg.sa_shift, mirrored_left, generator)
 
 
 def sa_time(xy, conf, valid, min_fraction: float, generator=None):

@@ -44,6 +44,7 @@ def compute_losses(model, raw, batch, cfg: cfgmod.Config, generator, lam: float,
     pc, tc = cfg.pretext, cfg.pretrain
     xy, conf, valid = (batch[k].to(device, non_blocking=True) for k in ("xy", "conf", "valid"))
     with torch.no_grad():
+        xy = pretext.clip_geometry(xy, conf, pc, cfg.normalise.mirror_left_hand, generator)
         target, weight, ma, sa = pretext.make_views(xy, conf, valid, pc, generator, with_sa=tc.lambda_s > 0)
         sa_xy, sa_conf = (pretext.sa_view(xy, conf, valid, pc, cfg.normalise.mirror_left_hand, generator)
                           if sa is not None else (xy, conf))
