@@ -12,6 +12,14 @@ from masa.cli.training import cmd_demo, cmd_finetune, cmd_pretrain, cmd_probe, c
 from masa.poses import format_help
 
 
+def add_run_options(p):
+    """What `masa pretrain` and `masa finetune` share: resuming, quiet, and the settings."""
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its last checkpoint, under its own config.json")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    add_config_options(p, default_preset="paper")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="masa", description="Sign language recognition from pose keypoints (MASA).")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging (tracebacks of skipped samples)")
@@ -57,20 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--data", nargs="+", required=True, type=Path, help="stores (their non-test samples, see --splits)")
     pre.add_argument("--out", required=True, type=Path, help="run directory")
     pre.add_argument("--splits", help="comma-separated splits to use (default: every split but test)")
-    pre.add_argument("--resume", action="store_true",
-                     help="continue the run in --out from its last checkpoint, under its own config.json")
-    pre.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
-    add_config_options(pre, default_preset="paper")
+    add_run_options(pre)
     pre.set_defaults(func=cmd_pretrain)
 
     fin = sub.add_parser("finetune", help="train a sign classifier from a pre-trained encoder (or from scratch)")
     fin.add_argument("--data", required=True, type=Path, help="a labelled store")
     fin.add_argument("--init", required=True, help="a pre-training run directory or checkpoint, or 'none' (from scratch)")
     fin.add_argument("--out", required=True, type=Path, help="run directory (the model goes to OUT/release)")
-    fin.add_argument("--resume", action="store_true",
-                     help="continue the run in --out from its last checkpoint, under its own config.json")
-    fin.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
-    add_config_options(fin, default_preset="paper")
+    add_run_options(fin)
     fin.set_defaults(func=cmd_finetune)
 
     ev = sub.add_parser("evaluate", help="Top-1/Top-5 per instance and per class, confusion matrix, saved scores")
