@@ -113,9 +113,10 @@ def test_presets_and_ablations_train(store, tmp_path, preset, extra):
         assert metrics["loss_m"] == 0 and metrics["loss_s"] > 0
 
 
-def test_the_sa_views_geometry_and_timing_reach_the_momentum_encoder_only(store):
-    """With pretext.sa_* the key encoder sees its own transformed or re-timed view: other keys,
-    the same masks and L_m (drawn first from the generator); the paper's setting changes nothing."""
+@pytest.fixture
+def one_step(store):
+    """step(*overrides) -> (L_m, the key encoder's embeddings) for one fixed batch, each call from the
+    same weights (compute_losses moves the key encoder) and the same generator seed."""
     from masa.data.dataset import PoseDataset, collate
     from masa.data.store import PoseStore
     from masa.model.registry import build_pretrainer
@@ -127,11 +128,18 @@ def test_the_sa_views_geometry_and_timing_reach_the_momentum_encoder_only(store)
     state = {k: v.clone() for k, v in model.state_dict().items()}
 
     def step(*extra):
-        model.load_state_dict(state)  # each from the same weights (compute_losses moves the key encoder)
+        model.load_state_dict(state)
         _, parts, keys = compute_losses(model, model, batch, tiny(*extra), torch.Generator().manual_seed(0), 1.0,
                                         torch.device("cpu"))
         return parts["loss_m"], keys
+    step.batch = batch
+    return step
 
+
+def test_the_sa_views_geometry_and_timing_reach_the_momentum_encoder_only(one_step):
+    """With pretext.sa_* the key encoder sees its own transformed or re-timed view: other keys,
+    the same masks and L_m (drawn first from the generator); the paper's setting changes nothing."""
+    step = one_step
     (m0, k0), (m1, k1), (m2, k2) = step(), step("pretext.sa_rotate=0"), step("pretext.sa_rotate=30", "pretext.sa_shift=30")
     assert torch.equal(k0, k1) and m0 == m1
     assert m2 == m0 and not torch.allclose(k0, k2, atol=1e-5)
@@ -139,29 +147,14 @@ def test_the_sa_views_geometry_and_timing_reach_the_momentum_encoder_only(store)
     assert m3 == m0 and not torch.allclose(k0, k3, atol=1e-5)
 
 
-
-def test_the_clips_own_geometry_moves_the_motion_target_and_both_views(store, monkeypatch):
+def test_the_clips_own_geometry_moves_the_motion_target_and_both_views(one_step, monkeypatch):
     """pretext.rotate etc. move the clip before anything is made of it: the motion target is the
     moved clip's (not the stored one's), both encoders see it, and the draw is the run's."""
     from masa import pretext
-    from masa.data.dataset import PoseDataset, collate
-    from masa.data.store import PoseStore
-    from masa.model.registry import build_pretrainer
-    from masa.train.pretrain import compute_losses
-    data = PoseDataset(PoseStore(store), tiny().normalise, tiny().pretrain.max_frames)
-    batch = collate([data[i] for i in range(8)])
-    torch.manual_seed(0)
-    model = build_pretrainer(tiny()).eval()
-    state = {k: v.clone() for k, v in model.state_dict().items()}
+    step, batch = one_step, one_step.batch
     made = []
     real = pretext.make_views
     monkeypatch.setattr(pretext, "make_views", lambda xy, *a, **k: made.append(xy) or real(xy, *a, **k))
-
-    def step(*extra):
-        model.load_state_dict(state)
-        _, parts, keys = compute_losses(model, model, batch, tiny(*extra), torch.Generator().manual_seed(0), 1.0,
-                                        torch.device("cpu"))
-        return parts["loss_m"], keys
 
     moved = ("pretext.rotate=30", "pretext.scale=0.2", "pretext.shift=20")
     (m0, k0), (m1, k1), (m2, k2) = step(), step(*moved), step(*moved)
@@ -171,6 +164,7 @@ def test_the_clips_own_geometry_moves_the_motion_target_and_both_views(store, mo
     assert torch.equal(made[1], expected) and not torch.equal(made[1], made[0])
     assert m1 != m0 and not torch.allclose(k0, k1, atol=1e-5)  # the target and both encoders' inputs moved
     assert m1 == m2 and torch.equal(k1, k2)  # drawn from the run's generator: resumable
+
 
 def test_gradient_clipping_reaches_the_pretraining_step(store, tmp_path, monkeypatch):
     """pretrain.grad_clip goes to every optimiser step (the clipping itself: test_finetune_tools)."""

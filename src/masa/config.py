@@ -245,8 +245,8 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "pretext.interval": ">=1", "pretext.extra_intervals": ">=1", "pretext.mask_ratio": "0..<1",
     "pretext.motion_threshold": ">=0", "pretext.moving_ratio": "0..1", "pretext.code_threshold": ">=0",
     "pretext.code_min_count": ">=1", "pretext.sa_mask_ratio": "0..<1", "pretext.sa_view": ("frames", "parts"),
-    "pretext.sa_rotate": ">=0", "pretext.sa_scale": "0..<1", "pretext.sa_shear": ">=0", "pretext.sa_shift": ">=0",
-    "pretext.rotate": ">=0", "pretext.scale": "0..<1", "pretext.shear": ">=0", "pretext.shift": ">=0",
+    **{f"pretext.{view}{k}": rule for view in ("", "sa_")  # the clip's geometry, then the SA view's own
+       for k, rule in {"rotate": ">=0", "scale": "0..<1", "shear": ">=0", "shift": ">=0"}.items()},
     "pretext.sa_crop": "0<..1",
     "pretrain.epochs": ">=1", "pretrain.batch_size": ">=1", "pretrain.lr": ">0", "pretrain.betas": "0..<1",
     "pretrain.weight_decay": ">=0", "pretrain.warmup_epochs": ">=0", "pretrain.schedule": ("linear", "steps"),
