@@ -43,6 +43,38 @@ def test_merged_rows_read_in_one_order(monkeypatch):
                      ("granthgg", "masa-scratch"), ("granthgg", "gru")]
 
 
+def test_the_last_epoch_is_scored_beside_the_released_one(monkeypatch, tmp_path):
+    """accuracy's last-epoch column scores checkpoints/last.pt, not the release: with no
+    validation split the release is the last epoch and the two agree; a last.pt that always
+    says class 0 scores that class's share of the test split."""
+    import torch
+
+    from masa.config import resolve
+    from masa.evaluate.evaluate import evaluate
+    from masa.train import checkpoint
+    from masa.train.finetune import finetune
+    from tests.conftest import write_synth_store
+    monkeypatch.syspath_prepend(str(BENCH))
+    from accuracy import last_epoch_top1
+
+    store = write_synth_store(tmp_path / "store", ["synth.num_classes=4", "synth.num_signers=3", "synth.val_signers=0",
+                                                   "synth.test_signers=1", "synth.min_frames=16",
+                                                   "synth.max_frames=20"])
+    cfg = resolve(["tiny"], ["finetune.epochs=2", "finetune.batch_size=8", "finetune.val_split=", "finetune.num_workers=0"])
+    finetune(cfg, store, "none", tmp_path / "ft", progress=False)
+    released = evaluate(tmp_path / "ft", store, "test", tmp_path / "test", progress=False)["top1_per_instance"]
+    assert last_epoch_top1(tmp_path / "ft", store) == pytest.approx(released)
+    last = tmp_path / "ft" / "checkpoints" / "last.pt"
+    state = checkpoint.load(last)
+    state["model"]["fc.weight"].zero_()
+    state["model"]["fc.bias"].copy_(torch.tensor([1.0, 0.0, 0.0, 0.0]))
+    checkpoint.save(last, state)
+    from masa.data.store import PoseStore
+    data = PoseStore(store)
+    share = float((data.labels[data.labelled("test")] == 0).mean())
+    assert last_epoch_top1(tmp_path / "ft", store) == pytest.approx(share) and share < 0.5
+
+
 def test_a_tag_run_again_adds_to_its_rows(monkeypatch, tmp_path):
     """Running one --tag on other tasks keeps the rows of the first tasks; a run repeated
     replaces its own row."""
@@ -208,6 +240,7 @@ def test_accuracy_benchmark_quick_mode(tmp_path):
     results = json.loads((tmp_path / "runs" / "default" / "results.json").read_text())
     rows = results["rows"]
     assert {r["best_epoch"] for r in rows} <= {0, 1}  # the released epoch, of the quick mode's two
+    assert all(0 <= r["last_top1"] <= 1 for r in rows) and "top-1 P-I, last epoch" in done.stdout
     # the wall time counts the pre-training it ran, not the fine-tuning alone
     minutes = results["minutes"]
     assert minutes["pretrain_runs_trained"] == 1 and minutes["before"] > 0
