@@ -84,20 +84,17 @@ def last_epoch_top1(run, store) -> float:
     """Test top-1 P-I of the run's last epoch (checkpoints/last.pt, its raw weights), beside the
     released epoch the validation split picked: how much a figure owes to that pick (on new
     signers, with one validation signer, much: docs/results.md)."""
-    from torch.utils.data import DataLoader
-
     from masa import release
-    from masa.data.dataset import ClipDataset, collate_clips
     from masa.data.store import PoseStore
-    from masa.evaluate.scores import predict
+    from masa.evaluate.evaluate import score_samples
+    from masa.evaluate.metrics import topk_hits
     from masa.train import checkpoint
 
-    model, meta = release.load(run)
+    model, meta = release.load(run)  # the architecture and sampling; the weights are replaced
     model.load_state_dict(checkpoint.load(Path(run) / "checkpoints" / "last.pt")["model"])
     store = PoseStore(store)
-    clips = ClipDataset(store, store.labelled("test"), meta["normalise"], meta["num_frames"], meta["sampling"])
-    scores, labels = predict(model, DataLoader(clips, batch_size=64, collate_fn=collate_clips), "cpu", False)
-    return float((scores.argmax(1) == labels).mean())
+    scores, labels = score_samples(model, meta, store, store.labelled("test"))
+    return float(topk_hits(scores, labels, 1).mean())
 
 
 def run_key(row: dict) -> tuple:

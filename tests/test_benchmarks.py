@@ -50,6 +50,7 @@ def test_the_last_epoch_is_scored_beside_the_released_one(monkeypatch, tmp_path)
     import torch
 
     from masa.config import resolve
+    from masa.data.store import PoseStore
     from masa.evaluate.evaluate import evaluate
     from masa.train import checkpoint
     from masa.train.finetune import finetune
@@ -69,7 +70,6 @@ def test_the_last_epoch_is_scored_beside_the_released_one(monkeypatch, tmp_path)
     state["model"]["fc.weight"].zero_()
     state["model"]["fc.bias"].copy_(torch.tensor([1.0, 0.0, 0.0, 0.0]))
     checkpoint.save(last, state)
-    from masa.data.store import PoseStore
     data = PoseStore(store)
     share = float((data.labels[data.labelled("test")] == 0).mean())
     assert last_epoch_top1(tmp_path / "ft", store) == pytest.approx(share) and share < 0.5

@@ -115,8 +115,8 @@ def test_presets_and_ablations_train(store, tmp_path, preset, extra):
 
 @pytest.fixture
 def one_step(store):
-    """step(*overrides) -> (L_m, the key encoder's embeddings) for one fixed batch, each call from the
-    same weights (compute_losses moves the key encoder) and the same generator seed."""
+    """(step, batch): step(*overrides) -> (L_m, the key encoder's embeddings) for one fixed batch,
+    each call from the same weights (compute_losses moves the key encoder) and generator seed."""
     from masa.data.dataset import PoseDataset, collate
     from masa.data.store import PoseStore
     from masa.model.registry import build_pretrainer
@@ -132,14 +132,13 @@ def one_step(store):
         _, parts, keys = compute_losses(model, model, batch, tiny(*extra), torch.Generator().manual_seed(0), 1.0,
                                         torch.device("cpu"))
         return parts["loss_m"], keys
-    step.batch = batch
-    return step
+    return step, batch
 
 
 def test_the_sa_views_geometry_and_timing_reach_the_momentum_encoder_only(one_step):
     """With pretext.sa_* the key encoder sees its own transformed or re-timed view: other keys,
     the same masks and L_m (drawn first from the generator); the paper's setting changes nothing."""
-    step = one_step
+    step, _ = one_step
     (m0, k0), (m1, k1), (m2, k2) = step(), step("pretext.sa_rotate=0"), step("pretext.sa_rotate=30", "pretext.sa_shift=30")
     assert torch.equal(k0, k1) and m0 == m1
     assert m2 == m0 and not torch.allclose(k0, k2, atol=1e-5)
@@ -151,7 +150,7 @@ def test_the_clips_own_geometry_moves_the_motion_target_and_both_views(one_step,
     """pretext.rotate etc. move the clip before anything is made of it: the motion target is the
     moved clip's (not the stored one's), both encoders see it, and the draw is the run's."""
     from masa import pretext
-    step, batch = one_step, one_step.batch
+    step, batch = one_step
     made = []
     real = pretext.make_views
     monkeypatch.setattr(pretext, "make_views", lambda xy, *a, **k: made.append(xy) or real(xy, *a, **k))

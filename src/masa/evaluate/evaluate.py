@@ -31,10 +31,7 @@ def evaluate(checkpoint: Path | str, data: Path | str, split: str, out: Path | s
     idx = store.labelled(split)
     if len(idx) == 0:
         raise ValueError(f"{data} has no labelled samples in split {split!r}")
-    dataset = ClipDataset(store, idx, meta["normalise"], meta["num_frames"], meta["sampling"], clips=clips)
-    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_clips)
-    scores, labels = predict(model, loader, dev, progress)
-    refuse_non_finite(store, idx, ~np.isfinite(scores).all(axis=1))
+    scores, labels = score_samples(model, meta, store, idx, clips, batch_size, dev, progress)
     classes = meta["classes"]
     result = {"checkpoint": str(checkpoint), "data": str(data), "split": split, "clips": clips,
               **metrics.summarise(scores, labels, len(classes))}
@@ -53,6 +50,16 @@ def evaluate(checkpoint: Path | str, data: Path | str, split: str, out: Path | s
     report.write_per_class(folder / "per_class.csv", metrics.per_class(hits, labels, len(classes)),
                            np.bincount(labels, minlength=len(classes)), classes)
     return result
+
+
+def score_samples(model, meta: dict, store: PoseStore, idx, clips: int = 1, batch_size: int = 64, device="cpu",
+                  progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Class scores (N, C) and labels (N,) of the samples `idx`, sampled as the release `meta`
+    says; a sample with a non-finite score is refused, named."""
+    dataset = ClipDataset(store, idx, meta["normalise"], meta["num_frames"], meta["sampling"], clips=clips)
+    scores, labels = predict(model, DataLoader(dataset, batch_size=batch_size, collate_fn=collate_clips), device, progress)
+    refuse_non_finite(store, idx, ~np.isfinite(scores).all(axis=1))
+    return scores, labels
 
 
 def refuse_non_finite(store: PoseStore, idx, bad) -> None:
