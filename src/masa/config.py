@@ -196,6 +196,9 @@ class FinetuneConfig:
     label_smoothing: float = 0.0
     grad_clip: float = 0.0  # clip the gradients' total norm to this before each step (0 = off)
     ema: float = 0.0  # validate and release a moving average of the weights, this decay per step (0 = off)
+    # before each validation, batch-norm statistics recomputed over this many training clips,
+    # unaugmented, for the weights at hand (masa.train.precise_bn; 0 = the running averages)
+    precise_bn: int = 0
     labels_per_class: int = 0  # use only this many labelled training samples per class (0 = all)
     train_splits: tuple[str, ...] = ("train",)  # the paper trains WLASL on train,val
     val_split: str = "val"  # the best epoch by top-1 on this split is kept ("" = keep the last)
@@ -263,7 +266,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "finetune.optimizer": ("sgd", "adamw"), "finetune.encoder_lr_scale": ">=0", "finetune.freeze_epochs": ">=0",
     "finetune.layer_decay": "0<..1", "finetune.init_blend": "0..1", "finetune.reinit_blocks": ">=0", "finetune.init_encoder": ("online", "momentum"), "finetune.schedule": ("steps", "cosine"),
     "finetune.warmup_epochs": ">=0", "finetune.num_frames": ">=1", "finetune.sampling": ("segments", "crop-resize"),
-    "finetune.dropout": "0..<1", "finetune.label_smoothing": "0..<1", "finetune.grad_clip": ">=0", "finetune.ema": "0..<1", "finetune.labels_per_class": ">=0",
+    "finetune.dropout": "0..<1", "finetune.label_smoothing": "0..<1", "finetune.grad_clip": ">=0", "finetune.ema": "0..<1", "finetune.precise_bn": ">=0", "finetune.labels_per_class": ">=0",
     "finetune.amp": ("auto", "bf16", "fp16", "none"), "finetune.num_workers": ">=0",
     "pretrain.threads": ">=0", "finetune.threads": ">=0",
 }

@@ -5,7 +5,8 @@ The run directory holds config.json, metrics.jsonl (per epoch: loss, train and v
 top-1 and loss, lr), TensorBoard events, checkpoints/last.pt (resume) and release/ (the best
 epoch by validation top-1, a tie going to the lower validation loss; the last epoch when there is
 no validation split) in the release format. With finetune.ema the moving average of the weights is
-what is validated and released.
+what is validated and released; with finetune.precise_bn its batch-norm statistics are first
+recomputed over training clips for its current weights (masa.train.precise_bn).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from masa.train import checkpoint, distributed
 from masa.train.amp import autocast_for, optimiser_step
 from masa.train.averaging import moving_average
 from masa.train.errors import NonFiniteLoss
+from masa.train.precise_bn import PreciseBatchNorm
 from masa.train.progress import EpochProgress
 from masa.train.rundir import RunDir
 from masa.train.schedule import finetune_rate, fit_to_budget
@@ -171,6 +173,7 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
     amp_ctx, scaler = autocast_for(device, fc.amp)
     train_set = ClipDataset(store, train_idx, cfg.normalise, fc.num_frames, fc.sampling, train=True,
                             hand_swap=fc.hand_swap, seed=fc.seed, aug=cfg.augment)
+    precise_bn = PreciseBatchNorm(store, train_idx, cfg, fc.precise_bn, device) if fc.precise_bn else None
     val_loader = None
     if len(val_idx):
         val_set = ClipDataset(store, val_idx, cfg.normalise, fc.num_frames, fc.sampling)
@@ -211,6 +214,8 @@ def finetune(cfg: cfgmod.Config, data: Path | str, init: str | None, out: Path |
         loss, top1, seen = train_one_epoch(model, bar.batches(loader, len(loader)), optimizer, scaler, amp_ctx, fc,
                                            device, bad_batch, frozen, averaged)
         row = {"epoch": epoch, "lr": lr, "loss": loss, "train_top1": top1}
+        if precise_bn is not None:  # what is validated, released and checkpointed has its own statistics
+            precise_bn.recompute(kept)
         if val_loader is not None:
             row["val_top1"], row["val_loss"] = validation_figures(*predict(kept, val_loader, device))
         rank = kept_rank(row) if val_loader is not None else (epoch, 0.0)  # without validation: the last

@@ -1,0 +1,71 @@
+"""Batch-norm statistics recomputed for the weights being validated (precise BN: Wu and
+Johnson, "Rethinking 'Batch' in BatchNorm", 2021; `finetune.precise_bn`).
+
+Batch norm evaluates with running averages (momentum 0.1) of the last few dozen training
+batches: batches taken with weights that have moved since, on augmented clips. Under a high
+learning rate that lag is large. On new signers masa's validation swung between about 50 and
+95 % from one epoch to the next for weights whose recomputed statistics gave 85-98 %, and the
+release picked from that noise (docs/results.md, "Precise batch norm"). Recomputing the
+statistics over training clips prepared as evaluation prepares them (centre-sampled, never
+augmented) gives every validated and released epoch the statistics of its own weights.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.optim.swa_utils import update_bn
+from torch.utils.data import DataLoader
+
+from masa import config as cfgmod
+from masa.data.dataset import ClipDataset, collate_clips
+from masa.data.store import PoseStore
+from masa.evaluate.scores import batch_inputs
+
+
+def spread_subset(idx: np.ndarray, limit: int) -> np.ndarray:
+    """At most `limit` of `idx`, evenly spaced: the same clips every epoch, every class's share kept
+    roughly, and no random state drawn (a resumed run recomputes the same statistics)."""
+    if len(idx) <= limit:
+        return idx
+    return idx[np.linspace(0, len(idx) - 1, limit).round().astype(np.int64)]
+
+
+class _ThreeInputs(nn.Module):
+    """update_bn calls model(batch[0]); the classifiers take (xy, present, valid)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs):
+        return self.model(*inputs)
+
+
+def has_batch_norm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+class PreciseBatchNorm:
+    """recompute(model): every batch-norm layer's statistics averaged, equally weighted, over
+    up to `clips` training clips, in training mode (as batch norm saw them in training, but for
+    these weights); the model's mode is restored. A model without batch norm is left alone at
+    no cost."""
+
+    def __init__(self, store: PoseStore, train_idx: np.ndarray, cfg: cfgmod.Config, clips: int, device):
+        fc = cfg.finetune
+        data = ClipDataset(store, spread_subset(train_idx, clips), cfg.normalise, fc.num_frames, fc.sampling)
+        self.loader = DataLoader(data, batch_size=fc.batch_size, collate_fn=collate_clips, num_workers=fc.num_workers)
+        self.device = device
+
+    def batches(self):
+        for batch in self.loader:
+            inputs = batch_inputs(batch, self.device)
+            if inputs[0].dim() == 5:  # (B, clips, T, 49, 2): every test clip counts as a sample
+                inputs = tuple(t.flatten(0, 1) for t in inputs)
+            yield (inputs,)
+
+    @torch.no_grad()
+    def recompute(self, model: nn.Module) -> None:
+        if has_batch_norm(model):
+            update_bn(self.batches(), _ThreeInputs(model).train(model.training))  # it restores the wrapper's mode
