@@ -3,9 +3,9 @@ Johnson, "Rethinking 'Batch' in BatchNorm", 2021; `finetune.precise_bn`).
 
 Batch norm evaluates with running averages (momentum 0.1) of the last few dozen training
 batches: batches taken with weights that have moved since, on augmented clips. Under a high
-learning rate that lag is large. On new signers masa's validation swung between about 50 and
-95 % from one epoch to the next for weights whose recomputed statistics gave 85-98 %, and the
-release picked from that noise (docs/results.md, "Precise batch norm"). Recomputing the
+learning rate that lag is large. On new signers masa's held-out accuracy swung between 35 and
+96 % from epoch to epoch where the same weights with recomputed statistics stayed within 62-98 %,
+and the release was picked from that noise (docs/results.md, "Precise batch norm"). Recomputing the
 statistics over training clips prepared as evaluation prepares them (centre-sampled, never
 augmented) gives every validated and released epoch the statistics of its own weights.
 """
