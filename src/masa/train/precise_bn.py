@@ -1,8 +1,8 @@
 """Batch-norm statistics recomputed for the weights being validated (precise BN: Wu and
 Johnson, "Rethinking 'Batch' in BatchNorm", 2021; `finetune.precise_bn`).
 
-Batch norm evaluates with running averages (momentum 0.1) of the last few dozen training
-batches: batches taken with weights that have moved since, on augmented clips. Under a high
+Batch norm evaluates with running averages (momentum 0.1: mostly the last ten or so training
+batches), batches taken with weights that have moved since, on augmented clips. Under a high
 learning rate that lag is large. On new signers masa's held-out accuracy swung between 35 and
 96 % from epoch to epoch where the same weights with recomputed statistics stayed within 62-98 %,
 and the release was picked from that noise (docs/results.md, "Precise batch norm"). Recomputing the
@@ -42,15 +42,11 @@ class _ThreeInputs(nn.Module):
         return self.model(*inputs)
 
 
-def has_batch_norm(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-
-
 class PreciseBatchNorm:
     """recompute(model): every batch-norm layer's statistics averaged, equally weighted, over
     up to `clips` training clips, in training mode (as batch norm saw them in training, but for
     these weights); the model's mode is restored. A model without batch norm is left alone at
-    no cost."""
+    no cost: update_bn returns before it asks for a batch."""
 
     def __init__(self, store: PoseStore, train_idx: np.ndarray, cfg: cfgmod.Config, clips: int, device):
         fc = cfg.finetune
@@ -60,12 +56,9 @@ class PreciseBatchNorm:
 
     def batches(self):
         for batch in self.loader:
-            inputs = batch_inputs(batch, self.device)
-            if inputs[0].dim() == 5:  # (B, clips, T, 49, 2): every test clip counts as a sample
-                inputs = tuple(t.flatten(0, 1) for t in inputs)
-            yield (inputs,)
+            # evaluation clips come as (B, clips=1, T, ...): the classifiers take (B, T, ...)
+            yield (tuple(t.flatten(0, 1) for t in batch_inputs(batch, self.device)),)
 
     @torch.no_grad()
     def recompute(self, model: nn.Module) -> None:
-        if has_batch_norm(model):
-            update_bn(self.batches(), _ThreeInputs(model).train(model.training))  # it restores the wrapper's mode
+        update_bn(self.batches(), _ThreeInputs(model).train(model.training))  # it restores the wrapper's mode
