@@ -61,4 +61,8 @@ class PreciseBatchNorm:
 
     @torch.no_grad()
     def recompute(self, model: nn.Module) -> None:
-        update_bn(self.batches(), _ThreeInputs(model).train(model.training))  # it restores the wrapper's mode
+        # dropout runs in the pass and the loader draws a seed: on a forked random stream, so a run
+        # with the option trains exactly as one without (they differ in validation and the pick only)
+        device = torch.device(self.device)
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else [], device_type=device.type):
+            update_bn(self.batches(), _ThreeInputs(model).train(model.training))  # it restores the wrapper's mode
