@@ -49,6 +49,7 @@ def test_every_preset_resolves_and_small_data_sets_what_won():
     assert pretraining_model(cfg).dropout == Config().model.dropout  # ... in fine-tuning: pre-training keeps 0.1
     assert cfg.finetune.num_frames >= 30  # every frame of a real clip (<= 30 frames), not half of them
     assert 0 < cfg.finetune.layer_decay < 1  # the embedding learns slower than the classifier
+    assert cfg.finetune.precise_bn > 0  # what is validated has batch-norm statistics of its own weights
     assert fit_to_budget(cfg.finetune, 389) == cfg.finetune  # WLASL100's 389 clips: every epoch of the recipe
     assert fit_to_budget(cfg.finetune, 959).epochs < cfg.finetune.epochs  # a larger vocabulary: fewer
     assert resolve(["paper"]) == Config()  # the paper's setup stays the default, untouched
