@@ -64,5 +64,5 @@ class PreciseBatchNorm:
         # dropout runs in the pass and the loader draws a seed: on a forked random stream, so a run
         # with the option trains exactly as one without (they differ in validation and the pick only)
         device = torch.device(self.device)
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else [], device_type=device.type):
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):  # the CPU stream always
             update_bn(self.batches(), _ThreeInputs(model).train(model.training))  # it restores the wrapper's mode
