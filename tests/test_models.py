@@ -77,7 +77,7 @@ def test_pretrainer_forward_backward(size, encoder, stage, part, pool):
 
 
 def test_the_architecture_settings_offer_what_the_model_builds():
-    from masa.config import ALLOWED
+    from masa.config_limits import ALLOWED
     from masa.model.embedding import PartMLP, PoseEmbedding
     from masa.model.pooling import POOLS
 

@@ -101,7 +101,7 @@ def test_part_presence():
 
 def test_a_masking_strategy_is_one_table_entry(monkeypatch):
     """The setting's choices are the table's names, and a new entry reaches `masa show --masks`."""
-    from masa.config import ALLOWED
+    from masa.config_limits import ALLOWED
     from masa.evaluate.show import strategy_masks
 
     assert set(ALLOWED["pretext.strategy"]) == set(pretext.MASKINGS)
