@@ -8,6 +8,7 @@ from masa.config import Config, ModelConfig, PretrainConfig
 from masa.inputs import PART_SLICES, part_presence
 from masa.model.registry import build_classifier, build_pretrainer
 from masa.model.sizes import SIZES
+from masa.model.transformer import drop_path
 
 
 def pretrainer(model: ModelConfig, **pretrain):
@@ -98,6 +99,32 @@ def test_pre_training_has_its_own_transformer_dropout():
     pre = pretrainer(model, dropout=0.05)
     assert rates(pre.encoder_q.transformer) == rates(pre.decoder) == {0.05}
     assert rates(build_classifier(model, 5).encoder.transformer) == {0.4}
+
+
+def test_drop_path_skips_whole_samples_branches_only_while_training():
+    """Stochastic depth: the blocks' rates rise from 0 to model.drop_path; in eval mode the model
+    is the one without it, in training some samples differ from it, and never in part."""
+    cfg = dict(size="tiny", part_embedding="mlp", pool="frames", part_norm="layer", embed_dropout=0.0, dropout=0.0)
+    torch.manual_seed(0)
+    plain = build_classifier(ModelConfig(**cfg), 5)
+    dropping = build_classifier(ModelConfig(**cfg, drop_path=0.5), 5)
+    dropping.load_state_dict(plain.state_dict())
+    assert [b.drop_path for b in dropping.encoder.transformer.blocks] == [0.0, 0.5]
+    xy, present, valid, _ = poses()
+    plain.eval(), dropping.eval()
+    assert torch.equal(plain(xy, present, valid), dropping(xy, present, valid))
+    plain.train(), dropping.train()
+    torch.manual_seed(1)
+    same = [torch.allclose(a, b) for a, b in zip(plain(xy, present, valid), dropping(xy, present, valid))]
+    assert not all(same)  # at 0.5 over the batch, some sample's last block was skipped
+    x = torch.ones(4000, 3, 2)
+    kept = drop_path(x, 0.25, training=True)
+    whole = kept.flatten(1)
+    assert torch.all((whole == 0).all(1) | (whole == 1 / 0.75).all(1))  # a sample's branch all kept or all dropped
+    assert abs(float((whole[:, 0] == 0).float().mean()) - 0.25) < 0.03 and abs(float(kept.mean()) - 1) < 0.05
+    state = torch.random.get_rng_state()
+    assert drop_path(x, 0.0, training=True) is x and drop_path(x, 0.25, training=False) is x
+    assert torch.equal(state, torch.random.get_rng_state())  # off, it draws nothing: runs without it are unchanged
 
 
 @pytest.mark.parametrize("classes", [100, 2000])

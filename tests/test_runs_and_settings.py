@@ -107,8 +107,9 @@ def test_init_keeps_the_fine_tuning_dropout_rates(store, pre, tmp_path, caplog):
     caplog.set_level("INFO", logger="masa")
     assert json.loads((pre / "config.json").read_text())["model"]["dropout"] == 0.1
     assert main(["finetune", "--data", str(store), "--init", str(pre), "--out", str(tmp_path / "ft"), *FT,
-                 "--set", "finetune.epochs=1", "--set", "model.dropout=0.4"]) == 0
-    assert json.loads((tmp_path / "ft" / "config.json").read_text())["model"]["dropout"] == 0.4
+                 "--set", "finetune.epochs=1", "--set", "model.dropout=0.4", "--set", "model.drop_path=0.2"]) == 0
+    model = json.loads((tmp_path / "ft" / "config.json").read_text())["model"]
+    assert model["dropout"] == 0.4 and model["drop_path"] == 0.2
     assert "fine-tuning with its own dropout rates" in caplog.text and "model.dropout=0.4" in caplog.text
 
 

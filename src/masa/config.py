@@ -76,6 +76,7 @@ class ModelConfig:
     pool: str = "parts"  # parts: hands and body pooled apart and summed (paper) | frames: whole frames, 3x wider
     relu_heads: bool = False  # motion heads end with ReLU (code: True; then only positive residuals)
     dropout: float = 0.1  # in the transformer
+    drop_path: float = 0.0  # stochastic depth in the encoder's blocks: the last block's rate, 0 at the first (DeiT)
     embed_dropout: float = 0.25  # on every part token the embedding makes, per frame
 
 

@@ -22,7 +22,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "model.encoder": ("visible", "full"), "model.mask_stage": ("drop", "before", "after"),
     "model.positional": ("sinusoidal", "none"), "model.part_embedding": ("gcn", "mlp"),
     "model.part_norm": ("batch", "layer"),
-    "model.pool": ("parts", "frames"), "model.dropout": "0..<1", "model.embed_dropout": "0..<1",
+    "model.pool": ("parts", "frames"), "model.dropout": "0..<1", "model.drop_path": "0..<1", "model.embed_dropout": "0..<1",
     "pretext.strategy": ("motion-paper", "motion-code", "random"), "pretext.target": ("motion", "joints"),
     "pretext.target_scale": ("pixels", "sample"),
     "pretext.interval": ">=1", "pretext.extra_intervals": ">=1", "pretext.mask_ratio": "0..<1",

@@ -4,8 +4,9 @@
   not alter the weights or the data (more epochs, another device), and each change is recorded
   in the run's `history.jsonl`. Changing the architecture, the input or the data is refused.
 - **A pre-trained encoder** (`finetune --init`) brings its architecture and normalisation: they
-  are adopted and said so. An explicit `--set` that contradicts them is refused. Dropout rates
-  are the fine-tuning run's own: they regularise training and leave the weights' meaning alone.
+  are adopted and said so. An explicit `--set` that contradicts them is refused. Dropout and
+  drop-path rates are the fine-tuning run's own: they regularise training and leave the weights'
+  meaning alone.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 ARCHITECTURE = ("model.", "normalise.")
 # Rates that regularise training but leave the weights' shapes and meaning alone: a fine-tuning
 # run keeps its own (a preset's or --set's), not the pre-training's.
-REGULARISATION = ("model.dropout", "model.embed_dropout")
+REGULARISATION = ("model.dropout", "model.embed_dropout", "model.drop_path")
 # ... and, on resume, also what decides the data, masks and batches an interrupted run was on.
 FIXED_ON_RESUME = ARCHITECTURE + (
     "pretext.", "pretrain.seed", "pretrain.dropout", "pretrain.batch_size", "pretrain.queue_size", "pretrain.proj_dim", "pretrain.max_frames",

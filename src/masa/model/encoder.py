@@ -36,7 +36,7 @@ class Encoder(nn.Module):
         self.embedding = PoseEmbedding(size.c1, size.c2, size.part_dim, mask_stage=cfg.mask_stage,
                                        part=cfg.part_embedding, dropout=cfg.embed_dropout, norm=cfg.part_norm)
         self.mask_token = nn.Parameter(torch.zeros(size.part_dim)) if with_mask_token else None
-        self.transformer = Transformer(size.dim, size.depth, size.heads, size.ffn, cfg.dropout)
+        self.transformer = Transformer(size.dim, size.depth, size.heads, size.ffn, cfg.dropout, cfg.drop_path)
         if cfg.pool not in POOLS:
             raise ValueError(f"unknown model.pool {cfg.pool!r} ({' | '.join(POOLS)})")
         pool, parts = POOLS[cfg.pool]

@@ -1,9 +1,10 @@
 """The transformer of the encoder and the decoder (spec §4.4-4.5).
 
 BERT-style: a LayerNorm on the input, then post-norm blocks
-    h = LN(x + Drop(Proj(Attn(x))));  out = LN(h + Drop(FFN(h)))
+    h = LN(x + DropPath(Drop(Proj(Attn(x)))));  out = LN(h + DropPath(Drop(FFN(h))))
 with erf-GELU feed-forward layers and LayerNorm eps 1e-12. Attention masks are key masks:
-a position whose key_mask is False is never attended to.
+a position whose key_mask is False is never attended to. DropPath (stochastic depth, off by
+default; not in the paper) skips a block's residual branches for whole samples while training.
 """
 from __future__ import annotations
 
@@ -14,8 +15,18 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def drop_path(x: torch.Tensor, rate: float, training: bool) -> torch.Tensor:
+    """Stochastic depth (Huang et al. 2016, as DeiT and timm use it): while training, each
+    sample's branch x (B, ...) is zeroed at `rate` and the others scaled by 1 / (1 - rate), so
+    its expectation is unchanged; in eval mode, and at rate 0, x as it is (no random draw)."""
+    if rate == 0.0 or not training:
+        return x
+    keep = torch.rand((x.shape[0],) + (1,) * (x.dim() - 1), device=x.device) >= rate
+    return x * keep.to(x.dtype) / (1.0 - rate)
+
+
 class Block(nn.Module):
-    def __init__(self, dim: int, heads: int, ffn: int, dropout: float):
+    def __init__(self, dim: int, heads: int, ffn: int, dropout: float, drop_path: float = 0.0):
         super().__init__()
         self.heads = heads
         self.qkv = nn.Linear(dim, 3 * dim)
@@ -25,6 +36,7 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=1e-12)
         self.dropout = dropout
         self.drop = nn.Dropout(dropout)
+        self.drop_path = drop_path
 
     def forward(self, x, key_mask):
         """x: (B, L, D); key_mask: (B, L) bool, True = may be attended to."""
@@ -33,18 +45,24 @@ class Block(nn.Module):
         attn = F.scaled_dot_product_attention(
             q, k, v, attn_mask=key_mask[:, None, None, :], dropout_p=self.dropout if self.training else 0.0
         )
-        h = self.norm1(x + self.drop(self.proj(attn.transpose(1, 2).reshape(B, L, D))))
-        return self.norm2(h + self.drop(self.ffn(h)))
+        h = self.norm1(x + self._branch(self.proj(attn.transpose(1, 2).reshape(B, L, D))))
+        return self.norm2(h + self._branch(self.ffn(h)))
+
+    def _branch(self, y):
+        return drop_path(self.drop(y), self.drop_path, self.training)
 
 
 class Transformer(nn.Module):
-    def __init__(self, dim: int, depth: int, heads: int, ffn: int, dropout: float = 0.1):
+    def __init__(self, dim: int, depth: int, heads: int, ffn: int, dropout: float = 0.1, drop_path: float = 0.0):
+        """drop_path: the last block's stochastic-depth rate, rising linearly from 0 at the first
+        (DeiT); a single block gets it whole."""
         super().__init__()
         if dim % heads:
             raise ValueError(f"transformer width {dim} is not divisible by {heads} heads")
         self.input_norm = nn.LayerNorm(dim, eps=1e-12)
         self.input_drop = nn.Dropout(dropout)
-        self.blocks = nn.ModuleList(Block(dim, heads, ffn, dropout) for _ in range(depth))
+        rates = [drop_path * i / (depth - 1) for i in range(depth)] if depth > 1 else [drop_path]
+        self.blocks = nn.ModuleList(Block(dim, heads, ffn, dropout, rate) for rate in rates)
 
     def forward(self, x, key_mask):
         """x: (B, L, D), key_mask: (B, L) bool -> (B, L, D). A sample with no key at all
