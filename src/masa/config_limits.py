@@ -3,10 +3,6 @@ outside them (`masa.config.resolve` runs it on every resolved config).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from masa.config import Config
 
 # The allowed values of every numeric and choice setting, checked in one place (`check`) whenever
 # a config is resolved. Ranges: "a..b" (inclusive), "a..<b", "a<..b", ">=a", ">a"; tuples are
@@ -73,8 +69,9 @@ def _describe(rule: str) -> str:
     return f"{low} and {high}"
 
 
-def check(cfg: Config) -> Config:
-    """Refuse any setting outside its allowed values (ALLOWED), naming it and the range."""
+def check(cfg):
+    """Refuse any setting of a `masa.config.Config` outside its allowed values (ALLOWED), naming
+    it and the range; returns the config."""
     for key, rule in ALLOWED.items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
