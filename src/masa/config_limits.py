@@ -1,12 +1,11 @@
-"""The allowed values of every numeric and choice setting, and the check that refuses a config
+"""The allowed values of every numeric and choice setting, and `check`, which refuses a config
 outside them (`masa.config.resolve` runs it on every resolved config).
+
+Ranges: "a..b" (inclusive), "a..<b", "a<..b", ">=a", ">a"; tuples are checked item by item.
+Seeds, devices, sizes and backbones (registries) are checked where used.
 """
 from __future__ import annotations
 
-
-# The allowed values of every numeric and choice setting, checked in one place (`check`) whenever
-# a config is resolved. Ranges: "a..b" (inclusive), "a..<b", "a<..b", ">=a", ">a"; tuples are
-# checked item by item. Seeds, devices, sizes and backbones (registries) are checked where used.
 ALLOWED: dict[str, str | tuple[str, ...]] = {
     **{f"normalise.{k}": "0..1" for k in ("hand_conf_threshold", "body_conf_threshold", "crop_visible_conf",
                                           "arm_conf_threshold", "arm_bottom_margin")},
