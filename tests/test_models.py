@@ -241,6 +241,33 @@ def test_layer_norm_embeds_each_pose_on_its_own():
         build_classifier(ModelConfig(size="tiny", part_embedding="gcn", part_norm="layer"), 5)
 
 
+def test_hand_shape_reads_a_hand_the_same_wherever_and_however_large():
+    """model.hand_shape: the part MLP also reads each hand centred on its wrist and scaled by
+    its palm (wrist to middle knuckle), so a hand moved or resized reads the same; no hand
+    reads 0; the classifier trains and infers with it; the graph network refuses it."""
+    from masa.model.embedding import PartMLP, hand_shape
+
+    torch.manual_seed(0)
+    hands = torch.rand(2, 5, 21, 2) * 0.2 + 0.3
+    resized_and_moved = (hands - 0.3) * 1.7 + 0.1
+    torch.testing.assert_close(hand_shape(resized_and_moved), hand_shape(hands))
+    torch.testing.assert_close(hand_shape(hands)[..., 9, :].norm(dim=-1), torch.ones(2, 5))
+    assert not torch.allclose(hand_shape(hands * torch.tensor([1.0, 0.5])), hand_shape(hands))  # squashed: another shape
+    assert hand_shape(torch.zeros(3, 21, 2)).eq(0).all()
+    assert PartMLP(21, 16, shape=True).fc1.in_features == 21 * 4
+
+    model = build_classifier(ModelConfig(size="tiny", part_embedding="mlp", part_norm="layer", hand_shape=True), 5)
+    xy, present, valid, _ = poses()
+    model(xy, present, valid).logsumexp(1).sum().backward()
+    assert grads_missing(model) == []
+    emb = model.encoder.embedding.eval()
+    with torch.no_grad():
+        gathered = emb(xy, valid, masked=torch.zeros(3, 14, 3, dtype=torch.bool), mask_token=torch.zeros(64))
+        torch.testing.assert_close(emb(xy, valid), gathered, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="hand_shape needs model.part_embedding=mlp"):
+        build_classifier(ModelConfig(size="tiny", part_embedding="gcn", hand_shape=True), 5)
+
+
 @pytest.mark.parametrize("part, norm", [("gcn", "batch"), ("mlp", "batch"), ("mlp", "layer")])
 def test_dense_inference_path_equals_the_gathered_one(part, norm):
     torch.manual_seed(0)

@@ -73,6 +73,7 @@ class ModelConfig:
     positional: str = "sinusoidal"  # sinusoidal | none (code: none; order only from the temporal convs)
     part_embedding: str = "gcn"  # gcn: a graph network per part and frame (paper) | mlp: two linear layers
     part_norm: str = "batch"  # batch | layer: the MLP part embedding's normalisation (layer: per pose)
+    hand_shape: bool = False  # the part MLP also reads each hand centred on its wrist and scaled by its palm
     pool: str = "parts"  # parts: hands and body pooled apart and summed (paper) | frames: whole frames, 3x wider
     relu_heads: bool = False  # motion heads end with ReLU (code: True; then only positive residuals)
     dropout: float = 0.1  # in the transformer

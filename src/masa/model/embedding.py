@@ -100,6 +100,15 @@ class PartGCN(nn.Module):
         return self.out_drop(torch.relu(batchnorm_last(self.out_bn, self.out_fc(x))))
 
 
+def hand_shape(x: torch.Tensor) -> torch.Tensor:
+    """Hands (..., 21, 2) -> (..., 21, 2) centred on the wrist and scaled by the palm (wrist to
+    middle knuckle): the shape alone, the same wherever the hand is and however large; 0 where
+    there is no hand."""
+    rel = x - x[..., :1, :]
+    palm = rel[..., 9:10, :].norm(dim=-1, keepdim=True)
+    return torch.where(palm > 1e-4, rel / palm.clamp(min=1e-4), torch.zeros_like(rel))
+
+
 class PartMLP(nn.Module):
     """A part's joints flattened, through two layers (model.part_embedding=mlp; beyond the
     paper, the ablation of the graph network): (N, V, 2) -> (N, D).
@@ -107,17 +116,21 @@ class PartMLP(nn.Module):
     norm="batch": data BN -> linear -> BN -> ReLU -> dropout -> linear -> BN -> ReLU -> dropout.
     norm="layer" (model.part_norm): the same with LayerNorm and no data BN, so every pose is
     normalised on its own, never by the statistics of the batch's signers.
+    shape=True (model.hand_shape, hands only): each joint also gives its `hand_shape` coordinates,
+    (N, 21, 4) in effect: measured on the real tasks and not in the preset (docs/results.md).
     Every joint has its own weights, so joint identity is kept where the GCN's max-pooling drops it."""
 
     NORMS = ("batch", "layer")
 
-    def __init__(self, V: int, dim: int, dropout: float = 0.25, norm: str = "batch"):
+    def __init__(self, V: int, dim: int, dropout: float = 0.25, norm: str = "batch", shape: bool = False):
         super().__init__()
+        self.shape = shape
         if norm not in self.NORMS:
             raise ValueError(f"unknown part norm {norm!r} ({' | '.join(self.NORMS)})")
         Norm = nn.BatchNorm1d if norm == "batch" else nn.LayerNorm
-        self.data_bn = nn.BatchNorm1d(V * 2) if norm == "batch" else None
-        self.fc1, self.bn1 = nn.Linear(V * 2, dim), Norm(dim)  # bn1 / bn2: the names checkpoints have
+        inputs = V * 4 if shape else V * 2
+        self.data_bn = nn.BatchNorm1d(inputs) if norm == "batch" else None
+        self.fc1, self.bn1 = nn.Linear(inputs, dim), Norm(dim)  # bn1 / bn2: the names checkpoints have
         self.fc2, self.bn2 = nn.Linear(dim, dim), Norm(dim)
         self.drop = nn.Dropout(dropout)
 
@@ -126,6 +139,8 @@ class PartMLP(nn.Module):
         return batchnorm_last(norm, x) if isinstance(norm, nn.BatchNorm1d) else norm(x)
 
     def forward(self, x):
+        if self.shape:
+            x = torch.cat([x, hand_shape(x)], dim=-1)
         x = x.reshape(x.shape[0], -1)
         if self.data_bn is not None:
             x = batchnorm_last(self.data_bn, x)
@@ -192,7 +207,7 @@ class PoseEmbedding(nn.Module):
     PARTS = ("gcn", "mlp")  # the per-frame part network: the paper's graph network, or a plain MLP
 
     def __init__(self, c1: int, c2: int, dim: int, mask_stage: str = "drop", part: str = "gcn", dropout: float = 0.25,
-                 norm: str = "batch"):
+                 norm: str = "batch", shape: bool = False):
         super().__init__()
         if mask_stage not in self.STAGES:
             raise ValueError(f"unknown mask stage {mask_stage!r} ({' | '.join(self.STAGES)})")
@@ -202,11 +217,13 @@ class PoseEmbedding(nn.Module):
         self.mask_stage = mask_stage
         if part == "gcn" and norm != "batch":
             raise ValueError(f"model.part_norm={norm} needs model.part_embedding=mlp (the graph network uses batch norm)")
+        if part == "gcn" and shape:
+            raise ValueError("model.hand_shape needs model.part_embedding=mlp (the graph network reads (x, y) per joint)")
         if part == "gcn":
             self.hand = PartGCN(graph.hand_graph(), graph.pooled_hand_graph(), sk.HAND_POOL_GROUPS, c1, c2, dim, dropout)
             self.body = PartGCN(graph.body_graph(), graph.pooled_body_graph(), sk.BODY_POOL_GROUPS, c1, c2, dim, dropout)
         else:
-            self.hand, self.body = PartMLP(21, dim, dropout, norm), PartMLP(7, dim, dropout, norm)
+            self.hand, self.body = PartMLP(21, dim, dropout, norm, shape), PartMLP(7, dim, dropout, norm)
         self.hand_tcn = TemporalBlocks(dim)
         self.body_tcn = TemporalBlocks(dim)
 

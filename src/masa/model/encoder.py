@@ -33,8 +33,8 @@ class Encoder(nn.Module):
     def __init__(self, size: ModelSize, cfg: ModelConfig, with_mask_token: bool = False):
         super().__init__()
         self.size, self.cfg = size, cfg
-        self.embedding = PoseEmbedding(size.c1, size.c2, size.part_dim, mask_stage=cfg.mask_stage,
-                                       part=cfg.part_embedding, dropout=cfg.embed_dropout, norm=cfg.part_norm)
+        self.embedding = PoseEmbedding(size.c1, size.c2, size.part_dim, mask_stage=cfg.mask_stage, part=cfg.part_embedding,
+                                       dropout=cfg.embed_dropout, norm=cfg.part_norm, shape=cfg.hand_shape)
         self.mask_token = nn.Parameter(torch.zeros(size.part_dim)) if with_mask_token else None
         self.transformer = Transformer(size.dim, size.depth, size.heads, size.ffn, cfg.dropout, cfg.drop_path)
         if cfg.pool not in POOLS:
