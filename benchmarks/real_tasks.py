@@ -79,8 +79,14 @@ def task_labels(task: str, data: Path) -> tuple[Path, list[tuple[str, str, str, 
     return root / repo, [(f, r["label"], s, repo) for f, r, s in zip(files, mine, splits)]
 
 
+# Applied when samples are read, so one store serves every value; left out of the store's name,
+# which keeps the stores named before it was added (the older read-time settings stay in).
+READ_TIME = ("fill_gaps",)
+
+
 def _key(norm: NormaliseConfig) -> str:
-    return hashlib.sha1(json.dumps(dataclasses.asdict(norm), sort_keys=True).encode()).hexdigest()[:8]
+    settings = {k: v for k, v in dataclasses.asdict(norm).items() if k not in READ_TIME}
+    return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
 
 
 def task_store(task: str, data: Path, work: Path, norm: NormaliseConfig) -> Path:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from masa.config import NormaliseConfig
-from masa.poses.normalise import normalise, select_frames, truncate_confidence
+from masa.poses.normalise import fill_gaps, normalise, prepare_frames, select_frames, truncate_confidence
 from masa.poses.record import make_pose
 from masa.skeleton import BODY, JOINT_INDEX, LEFT_HAND, RIGHT_HAND
 
@@ -119,3 +119,30 @@ def test_confidence_truncation_zeroes_low_joints_per_part():
     out = truncate_confidence(frames, NormaliseConfig(hand_conf_threshold=0.4, body_conf_threshold=0.5))
     assert (out[:, :42, 2] == pytest.approx(0.45)) and (out[:, 42:] == 0).all()
     assert frames[0, 0, 2] == pytest.approx(0.45)  # the input is left alone
+
+
+def test_fill_gaps_draws_short_gaps_on_the_line_and_leaves_the_rest():
+    """normalise.fill_gaps: a joint lost for at most N frames between two frames that see it is
+    drawn on the straight line between them, with the lower of their confidences; a longer gap,
+    the sample's start and end and every seen joint stay as they were; 0 changes nothing; and
+    prepare_frames fills after eps_c, so a joint below the threshold counts as lost."""
+    T = 10
+    frames = np.zeros((T, 49, 3), np.float32)
+    frames[:, 0] = np.stack([np.arange(T) * 10.0, np.full(T, 5.0), np.full(T, 0.9)], axis=1)  # a wrist moving right
+    frames[5, 0, 2] = 0.6
+    frames[[0, 3, 4], 0] = 0  # lost at the start, and for two frames
+    frames[:, 42] = [100, 100, 0.9]
+    frames[2:9, 42] = 0  # the nose lost for seven frames
+    out = fill_gaps(frames, 2)
+    np.testing.assert_allclose(out[3:5, 0], [[30, 5, 0.6], [40, 5, 0.6]])
+    changed = np.zeros((T, 49), bool)
+    changed[3:5, 0] = True
+    np.testing.assert_array_equal(out[~changed], frames[~changed])  # the start, the long gap, all else
+    np.testing.assert_array_equal(fill_gaps(frames, 0), frames)
+    np.testing.assert_allclose(fill_gaps(frames, 7)[2:9, 42], np.tile([100, 100, 0.9], (7, 1)))
+
+    low = frames.copy()
+    low[6, 0, 2] = 0.3  # under eps_c = 0.4: lost when read
+    prepared = prepare_frames(low, NormaliseConfig(fill_gaps=1))
+    np.testing.assert_allclose(prepared[6, 0], [60, 5, 0.6])  # between frame 5 (0.6) and frame 7 (0.9)
+    assert (prepared[3:5, 0] == 0).all()  # two frames: longer than 1

@@ -41,6 +41,8 @@ class NormaliseConfig:
     #                                  hands-only data (MediaPipe Hands) keeps where the hands are
     body_frame: str = "image"  # when read: image (paper: divided by the image size) | shoulders (centred on the
     #                            shoulders, scaled by shoulder width: the same for every signer and camera)
+    fill_gaps: int = 0  # when read: a joint lost for at most this many frames between two frames that see
+    #                     it is drawn on the straight line between them (0: off, the paper)
 
 
 @dataclass

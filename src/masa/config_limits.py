@@ -10,7 +10,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     **{f"normalise.{k}": "0..1" for k in ("hand_conf_threshold", "body_conf_threshold", "crop_visible_conf",
                                           "arm_conf_threshold", "arm_bottom_margin")},
     "normalise.crop_min_visible": "1..21", "normalise.crop_scale": ">0", "normalise.max_frames": ">=1",
-    "normalise.min_stride": ">=1", "normalise.body_frame": ("image", "shoulders"),
+    "normalise.min_stride": ">=1", "normalise.body_frame": ("image", "shoulders"), "normalise.fill_gaps": ">=0",
     "synth.num_classes": ">=2", "synth.num_signers": ">=1", "synth.repeats": ">=1", "synth.min_frames": ">=2",
     "synth.max_frames": ">=2", "synth.image_size": ">0", "synth.val_signers": ">=0", "synth.test_signers": ">=0",
     "synth.jitter_px": ">=0", "synth.drop_hand_prob": "0..1", "synth.low_conf_prob": "0..1",

@@ -135,8 +135,8 @@ def shoulder_frame(frames: np.ndarray) -> np.ndarray:
 
 
 def prepare_frames(frames: np.ndarray, cfg: NormaliseConfig) -> np.ndarray:
-    """What every reader of a store applies: eps_c, then the body frame of reference."""
-    out = truncate_confidence(frames, cfg)
+    """What every reader of a store applies: eps_c, short gaps filled, then the body frame of reference."""
+    out = fill_gaps(truncate_confidence(frames, cfg), cfg.fill_gaps)
     if cfg.body_frame == "shoulders":
         return shoulder_frame(out)
     if cfg.body_frame != "image":
@@ -154,4 +154,28 @@ def truncate_confidence(frames: np.ndarray, cfg: NormaliseConfig) -> np.ndarray:
     thr[BODY] = cfg.body_conf_threshold
     low = out[..., 2] <= thr
     out[low] = 0.0
+    return out
+
+
+def fill_gaps(frames: np.ndarray, longest: int) -> np.ndarray:
+    """A joint lost for at most `longest` frames between two frames that see it gets the straight
+    line between them, with the lower of their two confidences; gaps at the ends of the sample
+    and longer ones stay missing (estimators such as MediaPipe lose a hand for a frame or two).
+    frames (T, 49, 3) after eps_c -> a new array; longest 0 changes nothing."""
+    out = np.array(frames, dtype=np.float32, copy=True)
+    T = len(out)
+    if longest <= 0 or T < 3:
+        return out
+    seen = out[..., 2] > 0  # (T, J)
+    t = np.arange(T)[:, None]
+    before = np.maximum.accumulate(np.where(seen, t, -1), axis=0)  # the last frame that saw it, up to t
+    after = np.minimum.accumulate(np.where(seen, t, T)[::-1], axis=0)[::-1]  # the next one, from t
+    fill = ~seen & (before >= 0) & (after < T) & (after - before - 1 <= longest)
+    if not fill.any():
+        return out
+    frame, joint = np.nonzero(fill)
+    a, b = before[frame, joint], after[frame, joint]
+    w = ((frame - a) / (b - a)).astype(np.float32)[:, None]
+    out[frame, joint, :2] = (1 - w) * out[a, joint, :2] + w * out[b, joint, :2]
+    out[frame, joint, 2] = np.minimum(out[a, joint, 2], out[b, joint, 2])
     return out
