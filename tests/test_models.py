@@ -144,11 +144,12 @@ def test_padding_changes_nothing(part, pool, norm):
     torch.testing.assert_close(alone, padded, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("stage, leaks, part", [("drop", False, "gcn"), ("before", False, "gcn"), ("after", True, "gcn"),
-                                               ("drop", False, "mlp")])
-def test_masked_poses_do_not_leak_unless_asked(stage, leaks, part):
+@pytest.mark.parametrize("stage, leaks, part, velocity", [("drop", False, "gcn", False), ("before", False, "gcn", False),
+                                                         ("after", True, "gcn", False), ("drop", False, "mlp", False),
+                                                         ("drop", False, "mlp", True)])
+def test_masked_poses_do_not_leak_unless_asked(stage, leaks, part, velocity):
     torch.manual_seed(0)
-    cfg = ModelConfig(size="tiny", mask_stage=stage, part_embedding=part)
+    cfg = ModelConfig(size="tiny", mask_stage=stage, part_embedding=part, velocity=velocity)
     model = pretrainer(cfg, queue_size=6).eval()
     xy, present, valid, _ = poses()
     ma = pretext.random_mask(valid, 0.5, generator=torch.Generator().manual_seed(2))
@@ -266,6 +267,47 @@ def test_hand_shape_reads_a_hand_the_same_wherever_and_however_large():
         torch.testing.assert_close(emb(xy, valid), gathered, atol=1e-5, rtol=1e-5)
     with pytest.raises(ValueError, match="hand_shape needs model.part_embedding=mlp"):
         build_classifier(ModelConfig(size="tiny", part_embedding="gcn", hand_shape=True), 5)
+
+
+def test_velocity_reads_the_step_to_the_next_frame_of_the_recording():
+    """model.velocity: each joint also reads its step to the next frame that differs, so a clip
+    sampled up by repeating frames reads the same steps as the clip itself; no step where a
+    part is unseen or the clip ends; padding changes nothing; the classifier trains and infers
+    with it; the graph network refuses it."""
+    from masa.data.sampling import segment_positions
+    from masa.model.velocity import SCALE, joint_velocity
+
+    torch.manual_seed(0)
+    native = torch.rand(1, 7, 49, 2)
+    seen = torch.ones(1, 7, 3, dtype=torch.bool)
+    steps = joint_velocity(native, seen)
+    torch.testing.assert_close(steps[:, :-1], (native[:, 1:] - native[:, :-1]) * SCALE)
+    assert steps[:, -1].eq(0).all()
+    idx = torch.from_numpy(segment_positions(7, 32))  # every frame, each two to five times
+    up = joint_velocity(native[:, idx], seen[:, idx])
+    torch.testing.assert_close(up, steps[:, idx])
+    hidden = seen.clone()
+    hidden[0, 3, 1] = False  # the left hand unseen in frame 3: no step into it, none out of it
+    gaps = joint_velocity(native, hidden)
+    assert gaps[0, 2:4, 21:42].eq(0).all() and gaps[0, 4, 21:42].ne(0).all()
+    torch.testing.assert_close(gaps[0, :, :21], steps[0, :, :21])
+
+    cfg = ModelConfig(size="tiny", part_embedding="mlp", part_norm="layer", pool="frames", velocity=True)
+    model = build_classifier(cfg, 5)
+    xy, present, valid, _ = poses()
+    model(xy, present, valid).logsumexp(1).sum().backward()
+    assert grads_missing(model) == []
+    assert model.encoder.embedding.hand.fc1.in_features == 21 * 4
+    model.eval()
+    with torch.no_grad():
+        alone = model(xy[2:3, :5], present[2:3, :5], valid[2:3, :5])
+        torch.testing.assert_close(alone, model(xy, present, valid)[2:3], atol=1e-5, rtol=1e-5)
+        with_steps = torch.cat([xy, joint_velocity(xy, present & valid[..., None])], dim=-1)
+        emb = model.encoder.embedding
+        gathered = emb(with_steps, valid, masked=torch.zeros(3, 14, 3, dtype=torch.bool), mask_token=torch.zeros(64))
+        torch.testing.assert_close(emb(with_steps, valid), gathered, atol=1e-5, rtol=1e-5)  # the dense path too
+    with pytest.raises(ValueError, match="velocity needs model.part_embedding=mlp"):
+        build_classifier(ModelConfig(size="tiny", part_embedding="gcn", velocity=True), 5)
 
 
 @pytest.mark.parametrize("part, norm", [("gcn", "batch"), ("mlp", "batch"), ("mlp", "layer")])

@@ -76,6 +76,7 @@ class ModelConfig:
     part_embedding: str = "gcn"  # gcn: a graph network per part and frame (paper) | mlp: two linear layers
     part_norm: str = "batch"  # batch | layer: the MLP part embedding's normalisation (layer: per pose)
     hand_shape: bool = False  # the part MLP also reads each hand centred on its wrist and scaled by its palm
+    velocity: bool = False  # the part MLP also reads each joint's step to the next frame (masa.model.velocity)
     pool: str = "parts"  # parts: hands and body pooled apart and summed (paper) | frames: whole frames, 3x wider
     relu_heads: bool = False  # motion heads end with ReLU (code: True; then only positive residuals)
     dropout: float = 0.1  # in the transformer

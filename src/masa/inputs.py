@@ -17,6 +17,14 @@ BOX = 256.0  # side of the normalised box, in the units the motion thresholds us
 PART_SLICES = tuple(sk.PARTS.values())  # right hand, left hand, body
 
 
+def joint_parts(device=None) -> torch.Tensor:
+    """(49,) long: the part (0 right hand, 1 left hand, 2 body) each joint belongs to."""
+    parts = torch.empty(sum(s.stop - s.start for s in PART_SLICES), dtype=torch.long, device=device)
+    for p, s in enumerate(PART_SLICES):
+        parts[s] = p
+    return parts
+
+
 def part_sums(x):
     """Sums over each part's joints, booleans counted: (..., 49) -> (..., 3) float.
     One matmul with a joint-to-part indicator instead of a reduction per part."""

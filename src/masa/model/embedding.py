@@ -118,17 +118,19 @@ class PartMLP(nn.Module):
     normalised on its own, never by the statistics of the batch's signers.
     shape=True (model.hand_shape, hands only): each joint also gives its `hand_shape` coordinates,
     (N, 21, 4) in effect: measured on the real tasks and not in the preset (docs/results.md).
+    channels=4 (model.velocity): x holds (x, y, step x, step y) per joint (masa.model.velocity)
     Every joint has its own weights, so joint identity is kept where the GCN's max-pooling drops it."""
 
     NORMS = ("batch", "layer")
 
-    def __init__(self, V: int, dim: int, dropout: float = 0.25, norm: str = "batch", shape: bool = False):
+    def __init__(self, V: int, dim: int, dropout: float = 0.25, norm: str = "batch", shape: bool = False,
+                 channels: int = 2):
         super().__init__()
         self.shape = shape
         if norm not in self.NORMS:
             raise ValueError(f"unknown part norm {norm!r} ({' | '.join(self.NORMS)})")
         Norm = nn.BatchNorm1d if norm == "batch" else nn.LayerNorm
-        inputs = V * 4 if shape else V * 2
+        inputs = V * (channels + 2 if shape else channels)
         self.data_bn = nn.BatchNorm1d(inputs) if norm == "batch" else None
         self.fc1, self.bn1 = nn.Linear(inputs, dim), Norm(dim)  # bn1 / bn2: the names checkpoints have
         self.fc2, self.bn2 = nn.Linear(dim, dim), Norm(dim)
@@ -140,7 +142,7 @@ class PartMLP(nn.Module):
 
     def forward(self, x):
         if self.shape:
-            x = torch.cat([x, hand_shape(x)], dim=-1)
+            x = torch.cat([x, hand_shape(x[..., :2])], dim=-1)
         x = x.reshape(x.shape[0], -1)
         if self.data_bn is not None:
             x = batchnorm_last(self.data_bn, x)
@@ -191,7 +193,7 @@ class TemporalBlocks(nn.Module):
 class PoseEmbedding(nn.Module):
     """Poses -> part tokens.
 
-    forward(xy (B, T, 49, 2) in [0, 1], valid (B, T), masked (B, T, 3) or None, mask_token (D,) or None)
+    forward(xy (B, T, 49, C) in [0, 1] (C = 2, or 4 with model.velocity), valid (B, T), masked (B, T, 3) or None, mask_token (D,) or None)
     -> tokens (B, T, 3, D) for right hand, left hand, body.
 
     `mask_stage` says where a masked part is replaced by the mask token:
@@ -207,7 +209,7 @@ class PoseEmbedding(nn.Module):
     PARTS = ("gcn", "mlp")  # the per-frame part network: the paper's graph network, or a plain MLP
 
     def __init__(self, c1: int, c2: int, dim: int, mask_stage: str = "drop", part: str = "gcn", dropout: float = 0.25,
-                 norm: str = "batch", shape: bool = False):
+                 norm: str = "batch", shape: bool = False, velocity: bool = False):
         super().__init__()
         if mask_stage not in self.STAGES:
             raise ValueError(f"unknown mask stage {mask_stage!r} ({' | '.join(self.STAGES)})")
@@ -219,11 +221,15 @@ class PoseEmbedding(nn.Module):
             raise ValueError(f"model.part_norm={norm} needs model.part_embedding=mlp (the graph network uses batch norm)")
         if part == "gcn" and shape:
             raise ValueError("model.hand_shape needs model.part_embedding=mlp (the graph network reads (x, y) per joint)")
+        if part == "gcn" and velocity:
+            raise ValueError("model.velocity needs model.part_embedding=mlp (the graph network reads (x, y) per joint)")
         if part == "gcn":
             self.hand = PartGCN(graph.hand_graph(), graph.pooled_hand_graph(), sk.HAND_POOL_GROUPS, c1, c2, dim, dropout)
             self.body = PartGCN(graph.body_graph(), graph.pooled_body_graph(), sk.BODY_POOL_GROUPS, c1, c2, dim, dropout)
         else:
-            self.hand, self.body = PartMLP(21, dim, dropout, norm, shape), PartMLP(7, dim, dropout, norm)
+            channels = 4 if velocity else 2
+            self.hand = PartMLP(21, dim, dropout, norm, shape, channels)
+            self.body = PartMLP(7, dim, dropout, norm, channels=channels)
         self.hand_tcn = TemporalBlocks(dim)
         self.body_tcn = TemporalBlocks(dim)
 
@@ -266,8 +272,9 @@ class PoseEmbedding(nn.Module):
         through the GCNs, padding is zeroed afterwards. Equal to `forward` in eval mode."""
         B, T = valid.shape
         v = valid[..., None].to(xy.dtype)
-        hands = torch.cat([xy[:, :, sk.RIGHT_HAND], xy[:, :, sk.LEFT_HAND]]).reshape(2 * B * T, 21, 2)
+        C = xy.shape[-1]  # 2, or 4 with model.velocity
+        hands = torch.cat([xy[:, :, sk.RIGHT_HAND], xy[:, :, sk.LEFT_HAND]]).reshape(2 * B * T, 21, C)
         hand = self.hand(hands).view(2 * B, T, self.dim) * torch.cat([v, v])
-        body = self.body(xy[:, :, sk.BODY].reshape(B * T, 7, 2)).view(B, T, self.dim) * v
+        body = self.body(xy[:, :, sk.BODY].reshape(B * T, 7, C)).view(B, T, self.dim) * v
         both_hands = self.hand_tcn(hand, torch.cat([valid, valid]))
         return torch.stack([both_hands[:B], both_hands[B:], self.body_tcn(body, valid)], dim=2)

@@ -20,6 +20,7 @@ from masa.model.packing import run_packed
 from masa.model.pooling import POOLS
 from masa.model.sizes import ModelSize
 from masa.model.transformer import Transformer, sinusoidal
+from masa.model.velocity import joint_velocity
 
 
 @dataclass
@@ -34,7 +35,8 @@ class Encoder(nn.Module):
         super().__init__()
         self.size, self.cfg = size, cfg
         self.embedding = PoseEmbedding(size.c1, size.c2, size.part_dim, mask_stage=cfg.mask_stage, part=cfg.part_embedding,
-                                       dropout=cfg.embed_dropout, norm=cfg.part_norm, shape=cfg.hand_shape)
+                                       dropout=cfg.embed_dropout, norm=cfg.part_norm, shape=cfg.hand_shape,
+                                       velocity=cfg.velocity)
         self.mask_token = nn.Parameter(torch.zeros(size.part_dim)) if with_mask_token else None
         self.transformer = Transformer(size.dim, size.depth, size.heads, size.ffn, cfg.dropout, cfg.drop_path)
         if cfg.pool not in POOLS:
@@ -47,10 +49,12 @@ class Encoder(nn.Module):
         return sinusoidal(length, self.size.dim, device) if self.cfg.positional == "sinusoidal" else None
 
     def forward(self, xy, present, valid, masked=None) -> Encoded:
-        """xy (B, T, 49, 2) in [0, 1]; present (B, T, 3) bool (part detected); valid (B, T) bool
+        """xy (B, T, 49, 2) in [0, 1] (with model.velocity 4 channels after this line); present (B, T, 3) bool (part detected); valid (B, T) bool
         (real frame, not padding); masked (B, T, 3) bool or None."""
         B, T = valid.shape
         visible = valid[..., None] & ~masked if masked is not None else valid[..., None].expand(B, T, 3)
+        if self.cfg.velocity:  # (B, T, 49, 4): steps only between frames this view sees
+            xy = torch.cat([xy, joint_velocity(xy, present & visible)], dim=-1)
         x = self.embedding(xy, valid, masked, self.mask_token).flatten(2)  # (B, T, 3d)
         pe = self.positions(T, x.device)
         if pe is not None:
