@@ -263,9 +263,11 @@ def test_runs_are_never_overwritten_and_resume_needs_a_run(runs, tmp_path):
         finetune(resolve(["tiny"], SYNTH + QUICK), runs / "store", "none", tmp_path / "new", resume=True, progress=False)
 
 
-def test_resumed_fine_tuning_matches_an_uninterrupted_run_with_fp16(runs, tmp_path):
-    """Stop after epoch 1 and resume: the same metrics as one run, loss scale included."""
-    fp16 = SYNTH + QUICK + ["finetune.amp=fp16", "finetune.num_workers=0", "finetune.epochs=2"]
+@pytest.mark.parametrize("mix", ["none", "cutmix"])
+def test_resumed_fine_tuning_matches_an_uninterrupted_run_with_fp16(runs, tmp_path, mix):
+    """Stop after epoch 1 and resume: the same metrics as one run, loss scale included (and
+    with finetune.mix, the same batches mixed alike)."""
+    fp16 = SYNTH + QUICK + ["finetune.amp=fp16", "finetune.num_workers=0", "finetune.epochs=2", f"finetune.mix={mix}"]
     finetune(resolve(["tiny"], fp16), runs / "store", "none", tmp_path / "whole", progress=False)
     finetune(resolve(["tiny"], fp16 + ["finetune.epochs=1"]), runs / "store", "none", tmp_path / "part", progress=False)
     finetune(resolve(["tiny"], fp16), runs / "store", "none", tmp_path / "part", resume=True, progress=False)

@@ -200,6 +200,8 @@ class FinetuneConfig:
     hand_swap: bool = False  # swap the hands with p = 0.5 in training
     dropout: float = 0.0  # before the classifier
     label_smoothing: float = 0.0
+    mix: str = "none"  # none | mixup | cutmix: each batch mixed with a shuffled copy of itself (masa.train.mixing)
+    mix_alpha: float = 0.2  # the own share ~ Beta(mix_alpha, mix_alpha), one draw per batch
     grad_clip: float = 0.0  # clip the gradients' total norm to this before each step (0 = off)
     ema: float = 0.0  # validate and release a moving average of the weights, this decay per step (0 = off)
     # before each validation, batch-norm statistics recomputed over this many training clips,

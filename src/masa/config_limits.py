@@ -36,6 +36,7 @@ ALLOWED: dict[str, str | tuple[str, ...]] = {
     "pretrain.grad_clip": ">=0", "pretrain.dropout": "0..<1", "pretrain.checkpoint_every": ">=1", "pretrain.max_steps": ">=0", "pretrain.log_every": ">=1",
     "augment.rotate": "0..180", "augment.scale": "0..<1", "augment.shear": ">=0", "augment.shift": ">=0",
     **{f"augment.{k}": "0..1" for k in ("mirror", "joint_drop", "hand_drop")}, "augment.crop": "0<..1",
+    "finetune.mix": ("none", "mixup", "cutmix"), "finetune.mix_alpha": ">0",
     "finetune.epochs": ">=1", "finetune.step_budget": ">=0", "finetune.batch_size": ">=1", "finetune.lr": ">0", "finetune.momentum": "0..<1",
     "finetune.weight_decay": ">=0", "finetune.lr_milestones": ">=0", "finetune.lr_gamma": ">0",
     "finetune.optimizer": ("sgd", "adamw"), "finetune.encoder_lr_scale": ">=0", "finetune.freeze_epochs": ">=0",
