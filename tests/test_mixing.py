@@ -61,3 +61,17 @@ def test_cutmix_takes_one_run_of_the_partners_real_frames():
 def test_an_unknown_mix_is_refused():
     with pytest.raises(ValueError, match="unknown finetune.mix 'blend'"):
         mix_batch(*batch(), "blend", 0.2)
+
+
+def test_the_mixed_loss_splits_by_each_samples_own_share():
+    import torch.nn.functional as F
+
+    from masa.train.mixing import mixed_cross_entropy
+
+    logits, labels = torch.randn(4, 5, generator=torch.Generator().manual_seed(0)), torch.tensor([0, 1, 2, 3])
+    partner, keep = torch.tensor([1, 0, 3, 2]), torch.tensor([1.0, 0.25, 0.5, 0.0])
+    per = F.cross_entropy(logits, labels, reduction="none")
+    theirs = F.cross_entropy(logits, labels[partner], reduction="none")  # its own logits, the partner's label
+    expect = (keep * per + (1 - keep) * theirs).mean()
+    torch.testing.assert_close(mixed_cross_entropy(logits, labels, partner, keep), expect)
+    torch.testing.assert_close(mixed_cross_entropy(logits, labels, partner, torch.ones(4)), F.cross_entropy(logits, labels))

@@ -49,8 +49,9 @@ class Encoder(nn.Module):
         return sinusoidal(length, self.size.dim, device) if self.cfg.positional == "sinusoidal" else None
 
     def forward(self, xy, present, valid, masked=None) -> Encoded:
-        """xy (B, T, 49, 2) in [0, 1] (with model.velocity 4 channels after this line); present (B, T, 3) bool (part detected); valid (B, T) bool
-        (real frame, not padding); masked (B, T, 3) bool or None."""
+        """xy (B, T, 49, 2) in [0, 1] (model.velocity appends each joint's step here: 4 channels);
+        present (B, T, 3) bool (part detected); valid (B, T) bool (real frame, not padding);
+        masked (B, T, 3) bool or None."""
         B, T = valid.shape
         visible = valid[..., None] & ~masked if masked is not None else valid[..., None].expand(B, T, 3)
         if self.cfg.velocity:  # (B, T, 49, 4): steps only between frames this view sees

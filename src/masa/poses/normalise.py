@@ -161,18 +161,19 @@ def fill_gaps(frames: np.ndarray, longest: int) -> np.ndarray:
     """A joint lost for at most `longest` frames between two frames that see it gets the straight
     line between them, with the lower of their two confidences; gaps at the ends of the sample
     and longer ones stay missing (estimators such as MediaPipe lose a hand for a frame or two).
-    frames (T, 49, 3) after eps_c -> a new array; longest 0 changes nothing."""
-    out = np.array(frames, dtype=np.float32, copy=True)
-    T = len(out)
+    frames (T, 49, 3) after eps_c -> a new array where a gap is filled, else `frames` itself
+    (every store read passes through here, so nothing is copied when there is nothing to fill)."""
+    T = len(frames)
     if longest <= 0 or T < 3:
-        return out
-    seen = out[..., 2] > 0  # (T, J)
+        return frames
+    seen = frames[..., 2] > 0  # (T, J)
     t = np.arange(T)[:, None]
     before = np.maximum.accumulate(np.where(seen, t, -1), axis=0)  # the last frame that saw it, up to t
     after = np.minimum.accumulate(np.where(seen, t, T)[::-1], axis=0)[::-1]  # the next one, from t
     fill = ~seen & (before >= 0) & (after < T) & (after - before - 1 <= longest)
     if not fill.any():
-        return out
+        return frames
+    out = np.array(frames, dtype=np.float32, copy=True)
     frame, joint = np.nonzero(fill)
     a, b = before[frame, joint], after[frame, joint]
     w = ((frame - a) / (b - a)).astype(np.float32)[:, None]

@@ -30,7 +30,7 @@ from masa.train import checkpoint, distributed
 from masa.train.amp import autocast_for, optimiser_step
 from masa.train.averaging import moving_average
 from masa.train.errors import NonFiniteLoss
-from masa.train.mixing import mix_batch
+from masa.train.mixing import mix_batch, mixed_cross_entropy
 from masa.train.precise_bn import PreciseBatchNorm
 from masa.train.progress import EpochProgress
 from masa.train.rundir import RunDir
@@ -112,16 +112,15 @@ def train_one_epoch(model, loader, optimizer, scaler, amp_ctx, fc: cfgmod.Finetu
     for batch in loader:
         xy, present, valid = batch_inputs(batch, device)
         labels = batch["label"].to(device)
-        if fc.mix != "none":
+        mixed = fc.mix != "none"
+        if mixed:
             xy, present, valid, partner, keep = mix_batch(xy, present, valid, fc.mix, fc.mix_alpha)
         with amp_ctx:
             logits = model(xy, present, valid)
-            if fc.mix == "none":
+            if mixed:
+                loss = mixed_cross_entropy(logits, labels, partner, keep, fc.label_smoothing)
+            else:
                 loss = F.cross_entropy(logits.float(), labels, label_smoothing=fc.label_smoothing)
-            else:  # each sample's share of its own label, the rest its partner's
-                own, theirs = (F.cross_entropy(logits.float(), y, label_smoothing=fc.label_smoothing, reduction="none")
-                               for y in (labels, labels[partner]))
-                loss = (keep * own + (1 - keep) * theirs).mean()
         if not torch.isfinite(loss):
             on_bad_batch(batch)
         optimiser_step(loss, optimizer, scaler, fc.grad_clip)

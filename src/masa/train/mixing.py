@@ -12,6 +12,7 @@ Both draw from the global torch generator, which checkpoints save, so a resumed 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from masa.inputs import joint_parts
 
@@ -28,8 +29,9 @@ def mix_batch(xy, present, valid, how: str, alpha: float):
     share = float(torch.distributions.Beta(alpha, alpha).sample())
     xy_b, present_b, valid_b = xy[partner], present[partner], valid[partner]
     if how == "mixup":
-        mine = (present & valid[..., None])[..., joint_parts(xy.device)]  # (B, T, 49)
-        theirs = (present_b & valid_b[..., None])[..., joint_parts(xy.device)]
+        parts = joint_parts(xy.device)
+        mine = (present & valid[..., None])[..., parts]  # (B, T, 49)
+        theirs = (present_b & valid_b[..., None])[..., parts]
         blended = share * xy + (1 - share) * xy_b
         out = torch.where((mine & theirs)[..., None], blended, torch.where(mine[..., None], xy, xy_b))
         return out, present | present_b, valid | valid_b, partner, torch.full((B,), share, device=xy.device)
@@ -41,3 +43,10 @@ def mix_batch(xy, present, valid, how: str, alpha: float):
     out = torch.where(cut[..., None, None], xy_b, xy)
     keep = 1 - cut.sum(1) / valid.sum(1).clamp(min=1)
     return out, torch.where(cut[..., None], present_b, present), valid, partner, keep.to(xy.dtype)
+
+
+def mixed_cross_entropy(logits, labels, partner, keep, label_smoothing: float = 0.0):
+    """keep x CE(own label) + (1 - keep) x CE(the partner's), averaged over the batch."""
+    own, theirs = (F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing, reduction="none")
+                   for y in (labels, labels[partner]))
+    return (keep * own + (1 - keep) * theirs).mean()
