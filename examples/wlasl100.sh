@@ -4,7 +4,8 @@
 # the same fine-tuning from scratch, and the TCN baseline; three fine-tuning seeds each.
 # 22 minutes on 2 CPU cores (AMD EPYC, 2026-12-06, sharing them with other runs), test top-1 over the
 # three seeds: pre-trained 58.9 +- 1.1, from scratch 60.3 +- 1.9, TCN 61.2 +- 0.6 (all within one
-# another's spread; docs/results.md). The whole real-data table is `python benchmarks/accuracy.py`.
+# another's spread; docs/results.md). Those figures predate two preset changes (precise batch norm and
+# cutmix in time, 2026-12-07) and were not re-run. The whole real-data table is `python benchmarks/accuracy.py`.
 set -euo pipefail
 DATA=${1:-../shared/data/wlasl100-hands-devtushar}
 OUT=${2:-runs/wlasl100}

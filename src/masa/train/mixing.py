@@ -1,4 +1,4 @@
-"""Mixing training samples (finetune.mix; beyond the paper, off by default).
+"""Mixing training samples (finetune.mix; beyond the paper: off by default, cutmix in the small-data preset).
 
 Each batch is paired with a shuffled copy of itself and one share `keep` ~ Beta(a, a) is drawn
 for it (Zhang et al., mixup); the loss is keep x CE(own label) + (1 - keep) x CE(partner's).
