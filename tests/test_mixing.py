@@ -75,3 +75,13 @@ def test_the_mixed_loss_splits_by_each_samples_own_share():
     expect = (keep * per + (1 - keep) * theirs).mean()
     torch.testing.assert_close(mixed_cross_entropy(logits, labels, partner, keep), expect)
     torch.testing.assert_close(mixed_cross_entropy(logits, labels, partner, torch.ones(4)), F.cross_entropy(logits, labels))
+
+
+def test_a_mixed_sample_counts_as_a_hit_for_the_label_with_the_larger_share():
+    """The train top-1 of a mixed batch: against the own label alone, a clip that is three
+    quarters its partner's would read as a miss when the model names the partner's sign."""
+    from masa.train.mixing import dominant_labels
+
+    labels, partner = torch.tensor([0, 1, 2, 3]), torch.tensor([1, 0, 3, 2])
+    keep = torch.tensor([1.0, 0.25, 0.5, 0.0])
+    assert dominant_labels(labels, partner, keep).tolist() == [0, 0, 2, 2]

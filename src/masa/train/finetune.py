@@ -30,7 +30,7 @@ from masa.train import checkpoint, distributed
 from masa.train.amp import autocast_for, optimiser_step
 from masa.train.averaging import moving_average
 from masa.train.errors import NonFiniteLoss
-from masa.train.mixing import mix_batch, mixed_cross_entropy
+from masa.train.mixing import dominant_labels, mix_batch, mixed_cross_entropy
 from masa.train.precise_bn import PreciseBatchNorm
 from masa.train.progress import EpochProgress
 from masa.train.rundir import RunDir
@@ -127,7 +127,7 @@ def train_one_epoch(model, loader, optimizer, scaler, amp_ctx, fc: cfgmod.Finetu
         if averaged is not None:
             averaged.update_parameters(model)
         total += loss.detach() * len(labels)
-        correct += (logits.argmax(-1) == labels).sum()
+        correct += (logits.argmax(-1) == (dominant_labels(labels, partner, keep) if mixed else labels)).sum()
         seen += len(labels)
     return total.item() / seen, correct.item() / seen, seen
 

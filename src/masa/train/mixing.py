@@ -50,3 +50,9 @@ def mixed_cross_entropy(logits, labels, partner, keep, label_smoothing: float = 
     own, theirs = (F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing, reduction="none")
                    for y in (labels, labels[partner]))
     return (keep * own + (1 - keep) * theirs).mean()
+
+
+def dominant_labels(labels, partner, keep):
+    """Each mixed sample's label with the larger share (its own on a tie): what a train top-1
+    counts as a hit, since against the own label alone half a cutmix batch reads as misses."""
+    return torch.where(keep >= 0.5, labels, labels[partner])
