@@ -1,7 +1,7 @@
 """Real-data accuracy: masa from scratch, masa pre-trained + fine-tuned, and the reference
 baselines, on every real labelled task in ../shared/data (benchmarks/real_tasks.py), over seeds.
 
-    python benchmarks/accuracy.py                      # the table in docs/results.md (~70 min on a 2-core AMD EPYC)
+    python benchmarks/accuracy.py                      # the table in docs/results.md (~71 min fine-tuning, 2-core AMD EPYC)
     python benchmarks/accuracy.py --quick              # CI smoke test: one task, tiny budgets
     python benchmarks/accuracy.py --tasks granthgg --models masa-scratch --seeds 0 --set augment.rotate=15
     python benchmarks/accuracy.py --models masa-pretrained --pretrain-seeds 42 1   # two pre-training runs

@@ -47,7 +47,8 @@ def mix_batch(xy, present, valid, how: str, alpha: float):
 
 def mixed_cross_entropy(logits, labels, partner, keep, label_smoothing: float = 0.0):
     """keep x CE(own label) + (1 - keep) x CE(the partner's), averaged over the batch."""
-    own, theirs = (F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing, reduction="none")
+    logits = logits.float()  # once, not per label (under amp they come in half precision)
+    own, theirs = (F.cross_entropy(logits, y, label_smoothing=label_smoothing, reduction="none")
                    for y in (labels, labels[partner]))
     return (keep * own + (1 - keep) * theirs).mean()
 
